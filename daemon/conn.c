@@ -1,0 +1,321 @@
+/*
+ * conn.c -- a client connection: reads bytes into a proto_reader, hands
+ * each message to the method table, queues answers on the bufferevent.
+ * Backpressure: while too much output is queued (a client that pipelines
+ * without reading), reading pauses; past max_output the client is
+ * dropped so one slow reader never costs the daemon unbounded memory.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "conn.h"
+#include "corrald.h"
+#include "log.h"
+#include "method.h"
+#include "request.h"
+#include "xmalloc.h"
+
+/* Output above this pauses reading; below the low mark it resumes. */
+#define CONN_OUT_HIGH   (1024 * 1024)
+#define CONN_OUT_LOW    (256 * 1024)
+#define CONN_READ_CHUNK 65536
+
+TAILQ_HEAD(request_list, request);
+
+struct conn {
+        struct corrald *daemon;
+        uint64_t id;
+        struct bufferevent *bev;
+        struct proto_reader *reader;
+        struct request_list parked;
+        unsigned nparked;
+        struct ucred cred;
+        bool dead;    /* on the daemon's dead list, to be freed from the loop */
+        bool closing; /* flushing its last answers */
+        bool paused;  /* reading paused for backpressure */
+        TAILQ_ENTRY(conn) entry;
+};
+
+static void conn_read_cb(struct bufferevent *, void *);
+static void conn_write_cb(struct bufferevent *, void *);
+static void conn_event_cb(struct bufferevent *, short, void *);
+
+/* Schedule the free: callbacks may still be on the stack. */
+static void
+conn_kill(struct conn *c)
+{
+        struct corrald *d = c->daemon;
+
+        if (c->dead)
+                return;
+        c->dead = true;
+        bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+        TAILQ_REMOVE(&d->conns, c, entry);
+        TAILQ_INSERT_TAIL(&d->dead_conns, c, entry);
+        event_active(d->reap_conns_ev, EV_TIMEOUT, 0);
+}
+
+struct conn *
+conn_new(struct corrald *d, int fd)
+{
+        static uint64_t next_id = 1; /* only a label for logs */
+        struct conn *c = xcalloc(1, sizeof *c);
+        socklen_t len = sizeof c->cred;
+
+        c->daemon = d;
+        c->id = next_id++;
+        TAILQ_INIT(&c->parked);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) == -1) {
+                log_warn("SO_PEERCRED: %s", strerror(errno));
+                c->cred.pid = 0;
+                c->cred.uid = (uid_t)-1;
+                c->cred.gid = (gid_t)-1;
+        }
+        c->reader = proto_reader_new(&d->config.limits);
+        c->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+        if (c->reader == NULL || c->bev == NULL)
+                fatalx("cannot set up a connection");
+        bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+        bufferevent_setwatermark(c->bev, EV_WRITE, CONN_OUT_LOW, 0);
+        bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+        TAILQ_INSERT_TAIL(&d->conns, c, entry);
+        log_debug("conn %llu: connected (pid %ld, uid %ld)", (unsigned long long)c->id,
+                  (long)c->cred.pid, (long)c->cred.uid);
+        return c;
+}
+
+/* Drop every parked request: nobody is left to answer. */
+static void
+conn_cancel_parked(struct conn *c)
+{
+        struct request *req;
+
+        while ((req = TAILQ_FIRST(&c->parked)) != NULL) {
+                TAILQ_REMOVE(&c->parked, req, conn_entry);
+                c->nparked--;
+                request_cancel(req);
+        }
+}
+
+static void
+conn_free(struct conn *c)
+{
+        conn_cancel_parked(c);
+        bufferevent_free(c->bev);
+        proto_reader_free(c->reader);
+        free(c);
+}
+
+void
+conn_free_all(struct corrald *d)
+{
+        struct conn *c;
+
+        while ((c = TAILQ_FIRST(&d->conns)) != NULL) {
+                TAILQ_REMOVE(&d->conns, c, entry);
+                conn_free(c);
+        }
+        while ((c = TAILQ_FIRST(&d->dead_conns)) != NULL) {
+                TAILQ_REMOVE(&d->dead_conns, c, entry);
+                conn_free(c);
+        }
+}
+
+void
+conn_close_all(struct corrald *d)
+{
+        struct conn *c, *next;
+
+        for (c = TAILQ_FIRST(&d->conns); c != NULL; c = next) {
+                next = TAILQ_NEXT(c, entry);
+                conn_close_after_flush(c);
+        }
+}
+
+void
+conn_reap(struct corrald *d)
+{
+        struct conn *c;
+
+        while ((c = TAILQ_FIRST(&d->dead_conns)) != NULL) {
+                TAILQ_REMOVE(&d->dead_conns, c, entry);
+                log_debug("conn %llu: closed", (unsigned long long)c->id);
+                conn_free(c);
+        }
+        if (d->stopping)
+                corrald_check_stopped(d);
+}
+
+size_t
+conn_output_pending(const struct conn *c)
+{
+        return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+void
+conn_write(struct conn *c, const void *buf, size_t len)
+{
+        size_t pending;
+
+        if (c->dead)
+                return;
+        if (bufferevent_write(c->bev, buf, len) != 0) {
+                log_warn("conn %llu: cannot queue %zu bytes; closing", (unsigned long long)c->id,
+                         len);
+                conn_kill(c);
+                return;
+        }
+        pending = conn_output_pending(c);
+        if (pending > c->daemon->config.max_output) {
+                log_warn("conn %llu: client is not reading (%zu bytes queued); closing",
+                         (unsigned long long)c->id, pending);
+                conn_kill(c);
+        } else if (pending > CONN_OUT_HIGH && !c->paused && !c->closing) {
+                c->paused = true;
+                bufferevent_disable(c->bev, EV_READ);
+        }
+}
+
+void
+conn_close_after_flush(struct conn *c)
+{
+        if (c->dead || c->closing)
+                return;
+        c->closing = true;
+        bufferevent_disable(c->bev, EV_READ);
+        /* The write callback fires once the output is empty. */
+        bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+        if (conn_output_pending(c) == 0)
+                conn_kill(c);
+}
+
+void
+conn_request_parked(struct conn *c, struct request *req)
+{
+        TAILQ_INSERT_TAIL(&c->parked, req, conn_entry);
+        c->nparked++;
+}
+
+void
+conn_request_unparked(struct conn *c, struct request *req)
+{
+        TAILQ_REMOVE(&c->parked, req, conn_entry);
+        c->nparked--;
+}
+
+unsigned
+conn_parked_count(const struct conn *c)
+{
+        return c->nparked;
+}
+
+pid_t
+conn_peer_pid(const struct conn *c)
+{
+        return c->cred.pid;
+}
+
+uid_t
+conn_peer_uid(const struct conn *c)
+{
+        return c->cred.uid;
+}
+
+uint64_t
+conn_id(const struct conn *c)
+{
+        return c->id;
+}
+
+/* Answer a stream-level error and hang up: the stream cannot be resynchronised. */
+static void
+conn_fail(struct conn *c, const struct proto_msg *msg, const struct proto_error *err)
+{
+        struct corrald *d = c->daemon;
+
+        log_info("conn %llu: %s: %s; closing", (unsigned long long)c->id, proto_err_name(err->code),
+                 err->message);
+        msgpack_sbuffer_clear(&d->out);
+        proto_pack_error_response(&d->pk, msg->has_msgid, msg->msgid, err);
+        conn_write(c, d->out.data, d->out.size);
+        msgpack_sbuffer_clear(&d->out);
+        conn_close_after_flush(c);
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+        struct conn *c = arg;
+        struct evbuffer *in = bufferevent_get_input(bev);
+        struct proto_msg msg;
+        struct proto_error err;
+        int r;
+
+        while (evbuffer_get_length(in) > 0) {
+                size_t avail;
+                void *space = proto_reader_space(c->reader, CONN_READ_CHUNK, &avail);
+                int n = evbuffer_remove(in, space, avail);
+
+                if (n <= 0)
+                        break;
+                proto_reader_commit(c->reader, (size_t)n);
+        }
+        memset(&msg, 0, sizeof msg);
+        while (!c->dead && !c->closing) {
+                r = proto_reader_next(c->reader, &msg, &err);
+                if (r == 0)
+                        break;
+                if (r < 0) {
+                        conn_fail(c, &msg, &err);
+                        break;
+                }
+                method_dispatch(c->daemon, c, &msg);
+        }
+        proto_msg_clear(&msg);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+        struct conn *c = arg;
+        size_t pending = conn_output_pending(c);
+
+        if (c->closing && pending == 0) {
+                conn_kill(c);
+                return;
+        }
+        if (c->paused && pending <= CONN_OUT_LOW) {
+                c->paused = false;
+                bufferevent_enable(c->bev, EV_READ);
+                /* Messages may already be buffered: process them now. */
+                conn_read_cb(c->bev, c);
+        }
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+        struct conn *c = arg;
+
+        if (what & BEV_EVENT_ERROR) {
+                log_debug("conn %llu: %s", (unsigned long long)c->id,
+                          evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+                conn_kill(c);
+                return;
+        }
+        /*
+         * EOF: the client has gone (or shut down its sending side, which
+         * we treat alike, so that a vanished client never holds requests
+         * or a descriptor). Answers already queued are still flushed;
+         * parked requests are dropped.
+         */
+        conn_cancel_parked(c);
+        conn_close_after_flush(c);
+}

@@ -1,0 +1,43 @@
+/*
+ * conn.h -- one client connection: a bufferevent, a proto_reader, and
+ * the requests it has in flight. Owned by the daemon's conn list; a
+ * connection is never freed inside its own callbacks but marked dead and
+ * freed from the loop (conn_reap).
+ */
+#ifndef CORRAL_CONN_H
+#define CORRAL_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct corrald;
+struct conn;
+struct request;
+
+/* Take ownership of an accepted, non-blocking, close-on-exec socket. */
+struct conn *conn_new(struct corrald *, int fd);
+/* Free every connection marked dead (from the loop). */
+void conn_reap(struct corrald *);
+/* Free every connection now (daemon teardown). */
+void conn_free_all(struct corrald *);
+/* Flush and close every connection (the daemon is stopping). */
+void conn_close_all(struct corrald *);
+/* Queue bytes to the client; drops the connection if it falls too far behind. */
+void conn_write(struct conn *, const void *, size_t);
+/* Stop reading, flush what is queued, then close. */
+void conn_close_after_flush(struct conn *);
+/* Bytes still queued to the client. */
+size_t conn_output_pending(const struct conn *);
+
+/* Requests: the conn keeps the list of those parked so it can cancel them. */
+void conn_request_parked(struct conn *, struct request *);
+void conn_request_unparked(struct conn *, struct request *);
+unsigned conn_parked_count(const struct conn *);
+
+/* The peer's credentials, from SO_PEERCRED at accept. */
+pid_t conn_peer_pid(const struct conn *);
+uid_t conn_peer_uid(const struct conn *);
+uint64_t conn_id(const struct conn *);
+
+#endif

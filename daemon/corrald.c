@@ -1,0 +1,275 @@
+/*
+ * corrald.c -- the daemon's entry point: options, the event loop, signals,
+ * and the graceful stop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conn.h"
+#include "corrald.h"
+#include "log.h"
+#include "process.h"
+#include "server.h"
+#include "xmalloc.h"
+
+#define CORRALD_FLUSH_SECONDS 2 /* at most this long to flush answers when stopping */
+
+static const char corrald_usage[] =
+    "usage: corrald [options]\n"
+    "\n"
+    "Supervise process pools and queues for clients on a Unix socket.\n"
+    "Runs in the foreground; SIGTERM or SIGINT stop it gracefully.\n"
+    "\n"
+    "  -s, --socket PATH      listen on PATH (default: $CORRAL_SOCKET, else\n"
+    "                         /run/corral/corrald.sock for root, else\n"
+    "                         $XDG_RUNTIME_DIR/corral/corrald.sock)\n"
+    "      --history N        keep the records of the last N ended processes (1000)\n"
+    "      --grace SECONDS    default time between the stop signal and KILL (10)\n"
+    "      --max-message BYTES  largest request accepted (16777216)\n"
+    "  -l, --log-level LEVEL  error, warn, info or debug (info)\n"
+    "  -V, --version          print the version and exit\n"
+    "  -h, --help             print this help and exit\n";
+
+static void
+corrald_config_default(struct corrald_config *c)
+{
+        memset(c, 0, sizeof *c);
+        c->history = 1000;
+        c->default_grace = 10;
+        proto_limits_default(&c->limits);
+        c->max_waiting = 1024;
+        c->max_output = 64 * 1024 * 1024;
+}
+
+/* A number option in [min, max]; exits with a clear message otherwise. */
+static double
+corrald_number(const char *opt, const char *arg, double min, double max)
+{
+        char *end;
+        double v;
+
+        errno = 0;
+        v = strtod(arg, &end);
+        if (errno != 0 || end == arg || *end != '\0' || !(v >= min && v <= max)) {
+                fprintf(stderr, "corrald: --%s: expected a number from %g to %g, got '%s'\n", opt,
+                        min, max, arg);
+                exit(2);
+        }
+        return v;
+}
+
+static void
+corrald_parse_args(struct corrald_config *c, int argc, char **argv)
+{
+        enum { OPT_HISTORY = 256, OPT_GRACE, OPT_MAX_MESSAGE };
+        static const struct option opts[] = {
+            {"socket", required_argument, NULL, 's'},
+            {"history", required_argument, NULL, OPT_HISTORY},
+            {"grace", required_argument, NULL, OPT_GRACE},
+            {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
+            {"log-level", required_argument, NULL, 'l'},
+            {"version", no_argument, NULL, 'V'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+        };
+        int ch, level;
+
+        while ((ch = getopt_long(argc, argv, "s:l:Vh", opts, NULL)) != -1) {
+                switch (ch) {
+                case 's':
+                        free(c->socket_path);
+                        c->socket_path = xstrdup(optarg);
+                        break;
+                case OPT_HISTORY:
+                        c->history = (unsigned)corrald_number("history", optarg, 0, 1e7);
+                        break;
+                case OPT_GRACE:
+                        c->default_grace = corrald_number("grace", optarg, 0, 86400);
+                        break;
+                case OPT_MAX_MESSAGE:
+                        c->limits.max_message =
+                            (size_t)corrald_number("max-message", optarg, 1024, 1 << 30);
+                        break;
+                case 'l':
+                        if ((level = log_level_from_name(optarg)) < 0) {
+                                fprintf(stderr, "corrald: --log-level: unknown level '%s'\n",
+                                        optarg);
+                                exit(2);
+                        }
+                        log_set_level(level);
+                        break;
+                case 'V':
+                        printf("corrald %s (protocol %d)\n", CORRAL_VERSION, PROTO_VERSION);
+                        exit(0);
+                case 'h':
+                        fputs(corrald_usage, stdout);
+                        exit(0);
+                default:
+                        fputs(corrald_usage, stderr);
+                        exit(2);
+                }
+        }
+        if (optind != argc) {
+                fprintf(stderr, "corrald: unexpected argument '%s'\n", argv[optind]);
+                exit(2);
+        }
+        if (c->socket_path == NULL)
+                c->socket_path = server_default_path();
+}
+
+void
+corrald_check_stopped(struct corrald *d)
+{
+        struct timeval tv = {CORRALD_FLUSH_SECONDS, 0};
+
+        if (!d->stopping || process_table_live(d->processes) > 0)
+                return;
+        if (TAILQ_EMPTY(&d->conns)) {
+                event_base_loopexit(d->base, NULL);
+                return;
+        }
+        /* Every process has ended and every join is answered: flush and hang up. */
+        conn_close_all(d);
+        if (!evtimer_pending(d->stop_timer, NULL))
+                evtimer_add(d->stop_timer, &tv);
+}
+
+void
+corrald_stop(struct corrald *d, const char *why)
+{
+        if (d->stopping) {
+                log_warn("%s while stopping: killing every process now", why);
+                process_terminate_all(d->processes, true);
+                return;
+        }
+        d->stopping = true;
+        log_info("%s: stopping (%u processes to terminate)", why, process_table_live(d->processes));
+        server_close(d->server);
+        process_terminate_all(d->processes, false);
+        corrald_check_stopped(d);
+}
+
+static void
+corrald_stop_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct corrald *d = arg;
+
+        log_warn("clients did not take their last answers in time; exiting");
+        event_base_loopexit(d->base, NULL);
+}
+
+static void
+corrald_reap_conns_cb(evutil_socket_t fd, short what, void *arg)
+{
+        conn_reap(arg);
+}
+
+/* Every signal arrives here through libevent, as an event of the loop. */
+static void
+corrald_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+        struct corrald *d = arg;
+
+        switch (sig) {
+        case SIGCHLD:
+                process_reap_all(d->processes);
+                break;
+        case SIGTERM:
+                corrald_stop(d, "SIGTERM received");
+                break;
+        case SIGINT:
+                corrald_stop(d, "SIGINT received");
+                break;
+        case SIGHUP:
+                log_info("SIGHUP received: there is no configuration file to reload");
+                break;
+        }
+}
+
+static void
+corrald_setup_signals(struct corrald *d)
+{
+        static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP};
+        struct sigaction sa;
+        size_t i;
+
+        /* A client that hangs up must cost an EPIPE, not the daemon. */
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_IGN;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGPIPE, &sa, NULL) == -1)
+                fatal("sigaction(SIGPIPE)");
+        for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+                d->sig_ev[i] = evsignal_new(d->base, sigs[i], corrald_signal_cb, d);
+                if (d->sig_ev[i] == NULL || evsignal_add(d->sig_ev[i], NULL) != 0)
+                        fatalx("cannot watch signal %d", sigs[i]);
+        }
+}
+
+static void
+corrald_free(struct corrald *d)
+{
+        size_t i;
+
+        conn_free_all(d);
+        process_table_free(d->processes);
+        if (d->server != NULL)
+                server_free(d->server);
+        for (i = 0; i < sizeof d->sig_ev / sizeof d->sig_ev[0]; i++) {
+                if (d->sig_ev[i] != NULL)
+                        event_free(d->sig_ev[i]);
+        }
+        event_free(d->reap_conns_ev);
+        event_free(d->stop_timer);
+        event_base_free(d->base);
+        msgpack_sbuffer_destroy(&d->out);
+        free(d->config.socket_path);
+}
+
+int
+main(int argc, char **argv)
+{
+        struct corrald d;
+        char *cause = NULL;
+
+        memset(&d, 0, sizeof d);
+        log_init(LOG_LEVEL_INFO, getenv("JOURNAL_STREAM") != NULL);
+        corrald_config_default(&d.config);
+        corrald_parse_args(&d.config, argc, argv);
+
+        TAILQ_INIT(&d.conns);
+        TAILQ_INIT(&d.dead_conns);
+        msgpack_sbuffer_init(&d.out);
+        msgpack_packer_init(&d.pk, &d.out, msgpack_sbuffer_write);
+        if ((d.base = event_base_new()) == NULL)
+                fatalx("cannot create the event loop");
+        d.reap_conns_ev = event_new(d.base, -1, 0, corrald_reap_conns_cb, &d);
+        d.stop_timer = evtimer_new(d.base, corrald_stop_timer_cb, &d);
+        if (d.reap_conns_ev == NULL || d.stop_timer == NULL)
+                fatalx("cannot create the daemon's events");
+        corrald_setup_signals(&d);
+        /* Orphaned grandchildren come to us, so we reap them: no zombies. */
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+                log_warn("cannot become a subreaper: %s", strerror(errno));
+        d.processes = process_table_new(&d);
+        if ((d.server = server_new(&d, d.config.socket_path, &cause)) == NULL) {
+                log_error("%s", cause);
+                free(cause);
+                corrald_free(&d);
+                return 1;
+        }
+        log_info("corrald %s ready (pid %ld)", CORRAL_VERSION, (long)getpid());
+        if (event_base_dispatch(d.base) == -1)
+                fatalx("the event loop failed");
+        log_info("stopped");
+        corrald_free(&d);
+        return d.exit_code;
+}

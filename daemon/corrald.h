@@ -1,0 +1,56 @@
+/*
+ * corrald.h -- the daemon's context: one `struct corrald`, created in
+ * main and passed down to everything; there are no other globals.
+ */
+#ifndef CORRAL_CORRALD_H
+#define CORRAL_CORRALD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <msgpack.h>
+
+#include "proto.h"
+
+struct event_base;
+struct event;
+struct server;
+struct process_table;
+struct conn;
+
+TAILQ_HEAD(conn_list, conn);
+
+struct corrald_config {
+        char *socket_path;
+        unsigned history;     /* ended process records kept */
+        double default_grace; /* seconds between the stop signal and KILL */
+        struct proto_limits limits;
+        unsigned max_waiting; /* requests parked per connection */
+        size_t max_output;    /* bytes queued to one client before it is dropped */
+};
+
+struct corrald {
+        struct event_base *base;
+        struct corrald_config config;
+        struct server *server;
+        struct process_table *processes;
+        struct conn_list conns;
+        struct conn_list dead_conns; /* freed from the loop, never in their own callbacks */
+        struct event *reap_conns_ev;
+        struct event *sig_ev[5];
+        struct event *stop_timer; /* bounds the final flush at shutdown */
+        bool stopping;
+        int exit_code;
+        /* Scratch buffer for encoding responses, reused by every reply. */
+        msgpack_sbuffer out;
+        msgpack_packer pk;
+};
+
+/* Begin a graceful stop (signal or daemon.shutdown); a second call hurries it. */
+void corrald_stop(struct corrald *, const char *why);
+/* Called when the last process of a stopping daemon has ended. */
+void corrald_check_stopped(struct corrald *);
+
+#endif

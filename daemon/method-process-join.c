@@ -1,0 +1,51 @@
+/* method-process-join.c -- process.join: answer once the process has ended. */
+#include "corrald.h"
+#include "method.h"
+#include "process.h"
+#include "request.h"
+
+static void
+join_wake(struct request *req, void *arg)
+{
+        process_pack(arg, request_result(req));
+        request_done(req);
+}
+
+static void
+join_expire(struct request *req)
+{
+        const struct proto_p_join *jp = req->params;
+
+        request_error(req, PROTO_E_TIMEOUT, "timeout", "the process did not end within %gs",
+                      jp->timeout);
+}
+
+static enum method_result
+join_run(struct request *req, const void *params)
+{
+        const struct proto_p_join *jp = params;
+        struct process *p = process_find_target(req->daemon->processes, &jp->t, req);
+
+        if (p == NULL)
+                return METHOD_DONE;
+        if (process_is_final(p)) {
+                join_wake(req, p);
+                return METHOD_DONE;
+        }
+        if (jp->has_timeout && jp->timeout == 0) {
+                request_error(req, PROTO_E_TIMEOUT, "timeout", "process %s is still %s", p->name,
+                              process_state_name(p->state));
+                return METHOD_DONE;
+        }
+        if (request_park(req, &p->waiters, jp->has_timeout ? jp->timeout : -1, join_wake,
+                         join_expire) != 0)
+                return METHOD_DONE;
+        return METHOD_WAIT;
+}
+
+const struct method method_process_join = {
+    .name = PROTO_M_PROCESS_JOIN,
+    .params = &proto_spec_process_join,
+    .flags = METHOD_STOPPING_OK,
+    .run = join_run,
+};

@@ -1,0 +1,84 @@
+/*
+ * method.c -- the method table and dispatch: find the method, refuse what
+ * the daemon's state forbids, decode and validate the parameters into
+ * their typed struct, then run the handler. Validation happens once,
+ * here, before any handler sees a request.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "corrald.h"
+#include "log.h"
+#include "method.h"
+#include "request.h"
+
+/* Sorted by name for bsearch. */
+static const struct method *const method_table[] = {
+    &method_daemon_hello,   &method_daemon_ping,   &method_daemon_shutdown,
+    &method_process_info,   &method_process_join,  &method_process_list,
+    &method_process_signal, &method_process_spawn, &method_process_terminate,
+};
+#define METHOD_COUNT (sizeof method_table / sizeof method_table[0])
+
+static int
+method_cmp(const void *key, const void *elem)
+{
+        const struct method *const *m = elem;
+
+        return strcmp(key, (*m)->name);
+}
+
+static const struct method *
+method_find(const char *name)
+{
+        const struct method *const *m =
+            bsearch(name, method_table, METHOD_COUNT, sizeof method_table[0], method_cmp);
+
+        return m != NULL ? *m : NULL;
+}
+
+void
+method_names(const char *const **names, unsigned *n)
+{
+        static const char *list[METHOD_COUNT];
+        size_t i;
+
+        for (i = 0; i < METHOD_COUNT; i++)
+                list[i] = method_table[i]->name;
+        *names = list;
+        *n = METHOD_COUNT;
+}
+
+void
+method_dispatch(struct corrald *d, struct conn *c, struct proto_msg *msg)
+{
+        const struct method *m;
+        struct request *req;
+        struct proto_error err;
+
+        if (msg->type == PROTO_NOTIFICATION) {
+                log_debug("conn %llu: ignoring notification '%s'", (unsigned long long)conn_id(c),
+                          msg->method);
+                return;
+        }
+        m = method_find(msg->method);
+        req = request_new(d, c, msg->msgid, m);
+        if (m == NULL) {
+                request_error(req, PROTO_E_UNKNOWN_METHOD, NULL, "unknown method '%s'",
+                              msg->method);
+                return;
+        }
+        if (d->stopping && !(m->flags & METHOD_STOPPING_OK)) {
+                request_error(req, PROTO_E_SHUTTING_DOWN, NULL,
+                              "corrald is shutting down; %s is refused", m->name);
+                return;
+        }
+        req->arena = proto_arena_new();
+        req->params = proto_arena_alloc(req->arena, m->params->size);
+        if (proto_params_decode(m->params, msg, req->params, req->arena, &err) != 0) {
+                request_error_proto(req, &err);
+                return;
+        }
+        m->run(req, req->params);
+}

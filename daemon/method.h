@@ -1,0 +1,44 @@
+/*
+ * method.h -- the protocol's method table. Each method lives in its own
+ * file (method-NAME.c) and exports one `const struct method`; method.c
+ * gathers them. Handlers get typed, validated parameters.
+ */
+#ifndef CORRAL_METHOD_H
+#define CORRAL_METHOD_H
+
+struct request;
+struct conn;
+struct corrald;
+struct proto_msg;
+struct proto_params_spec;
+
+enum method_result {
+        METHOD_DONE, /* answered */
+        METHOD_WAIT, /* parked: answered later */
+};
+
+#define METHOD_STOPPING_OK 0x1 /* allowed while the daemon shuts down */
+
+struct method {
+        const char *name;
+        const struct proto_params_spec *params;
+        unsigned flags;
+        enum method_result (*run)(struct request *, const void *params);
+};
+
+/* Validate and run one message received on conn. */
+void method_dispatch(struct corrald *, struct conn *, struct proto_msg *);
+/* The names of every method, for daemon.hello. */
+void method_names(const char *const **names, unsigned *n);
+
+extern const struct method method_daemon_hello;
+extern const struct method method_daemon_ping;
+extern const struct method method_daemon_shutdown;
+extern const struct method method_process_spawn;
+extern const struct method method_process_join;
+extern const struct method method_process_terminate;
+extern const struct method method_process_signal;
+extern const struct method method_process_info;
+extern const struct method method_process_list;
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * params.h -- typed parameters of every method, and the table-driven
+ * decoder that fills them from a request's params map.
+ *
+ * Each method has a struct below and a `const struct proto_params_spec`
+ * (in params.c) listing its fields: name, type, bounds, and where the
+ * value goes. The daemon receives these structs, never msgpack objects.
+ * Strings are NUL-terminated copies owned by the request's arena.
+ */
+#ifndef CORRAL_PROTO_PARAMS_H
+#define CORRAL_PROTO_PARAMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct proto_msg;
+struct proto_arena;
+struct proto_error;
+
+enum proto_ftype {
+        PF_STR,     /* str (no NUL byte inside), max_len bounds it */
+        PF_NAME,    /* str that passes proto_name_valid() */
+        PF_PATH,    /* absolute path: str starting with '/', < PROTO_PATH_MAX */
+        PF_BYTES,   /* bin or str, any bytes; max_len bounds it */
+        PF_BOOL,    /* bool */
+        PF_INT,     /* int64 within [min, max] */
+        PF_UINT,    /* uint64 within [min, max] (negatives rejected) */
+        PF_SECONDS, /* int or float >= 0 and <= max, stored as double */
+        PF_STRV,    /* array of str (no NUL inside), 1..max entries */
+        PF_ENV,     /* map str -> str, stored as "K=V" strings; keys non-empty without '=' */
+        PF_SIGNAL,  /* str signal name or int signal number, stored as int */
+};
+
+#define PF_REQUIRED 0x1
+
+struct proto_field {
+        const char *name;
+        enum proto_ftype type;
+        unsigned flags;
+        size_t off;      /* offset of the value in the struct */
+        size_t has_off;  /* offset of a bool set when present; 0 = none */
+        size_t count_off; /* PF_STRV, PF_ENV, PF_BYTES: offset of the size_t count/length */
+        int64_t min, max; /* PF_INT, PF_UINT; max for PF_SECONDS (0 = none) */
+        size_t max_len;   /* PF_STR, PF_BYTES, PF_STRV entries: 0 = default */
+};
+
+struct proto_params_spec {
+        const char *method;
+        const struct proto_field *fields;
+        size_t nfields;
+        size_t size; /* sizeof the params struct */
+        /* Cross-field checks after decoding (e.g. id xor name); may be NULL. */
+        int (*check)(const void *params, struct proto_error *);
+};
+
+/*
+ * Decode msg's params (an empty array, or an array of one map) into out
+ * (spec->size bytes, zeroed first), copying strings into arena.
+ * Unknown keys, wrong types, out-of-range values and missing required
+ * fields are invalid_params errors naming the field. Returns 0 or -1.
+ */
+int proto_params_decode(const struct proto_params_spec *, const struct proto_msg *, void *out,
+                        struct proto_arena *, struct proto_error *);
+
+/* The spec for a method name, or NULL. */
+const struct proto_params_spec *proto_params_lookup(const char *method);
+
+/* Which process a request means: exactly one of id or name. */
+struct proto_target {
+        uint64_t id;
+        bool has_id;
+        const char *name; /* NULL when absent */
+};
+
+struct proto_p_none {
+        char unused;
+};
+
+struct proto_p_spawn {
+        const char **argv; /* NULL-terminated, argc >= 1 */
+        size_t argc;
+        const char *name; /* NULL: the daemon picks "<basename>.<id>" */
+        const char *pool; /* NULL: "default" */
+        const char **env; /* "K=V", NULL-terminated; NULL when absent */
+        size_t nenv;
+        bool env_clear; /* start from an empty environment, not the daemon's */
+        const char *cwd; /* NULL: the daemon's working directory */
+        const uint8_t *stdin_data;
+        size_t stdin_len;
+        bool has_stdin;
+};
+
+struct proto_p_join {
+        struct proto_target t;
+        double timeout; /* seconds */
+        bool has_timeout;
+};
+
+struct proto_p_terminate {
+        struct proto_target t;
+        int signal; /* default SIGTERM */
+        bool has_signal;
+        double grace; /* seconds before SIGKILL; default 10 */
+        bool has_grace;
+        bool wait; /* answer once the process has ended */
+};
+
+struct proto_p_signal {
+        struct proto_target t;
+        int signal;
+        bool group; /* to the whole process group, not just the process */
+};
+
+struct proto_p_info {
+        struct proto_target t;
+};
+
+struct proto_p_list {
+        const char *pool;  /* NULL: every pool */
+        bool live;         /* only processes that have not ended */
+};
+
+extern const struct proto_params_spec proto_spec_daemon_hello;
+extern const struct proto_params_spec proto_spec_daemon_ping;
+extern const struct proto_params_spec proto_spec_daemon_shutdown;
+extern const struct proto_params_spec proto_spec_process_spawn;
+extern const struct proto_params_spec proto_spec_process_join;
+extern const struct proto_params_spec proto_spec_process_terminate;
+extern const struct proto_params_spec proto_spec_process_signal;
+extern const struct proto_params_spec proto_spec_process_info;
+extern const struct proto_params_spec proto_spec_process_list;
+
+#endif

@@ -17,15 +17,17 @@
 
 #include "conn.h"
 #include "corrald.h"
+#include "events.h"
 #include "log.h"
 #include "method.h"
 #include "request.h"
 #include "xmalloc.h"
 
 /* Output above this pauses reading; below the low mark it resumes. */
-#define CONN_OUT_HIGH   (1024 * 1024)
-#define CONN_OUT_LOW    (256 * 1024)
-#define CONN_READ_CHUNK 65536
+#define CONN_OUT_HIGH      (1024 * 1024)
+#define CONN_OUT_LOW       (256 * 1024)
+#define CONN_READ_CHUNK    65536
+#define CONN_FLUSH_SECONDS 5 /* a closing client gets this long to take its last answers */
 
 TAILQ_HEAD(request_list, request);
 
@@ -37,9 +39,11 @@ struct conn {
         struct request_list parked;
         unsigned nparked;
         struct ucred cred;
-        bool dead;    /* on the daemon's dead list, to be freed from the loop */
-        bool closing; /* flushing its last answers */
-        bool paused;  /* reading paused for backpressure */
+        bool dead;                 /* on the daemon's dead list, to be freed from the loop */
+        bool closing;              /* flushing its last answers */
+        bool paused;               /* reading paused for backpressure */
+        bool subscribed;           /* receives events */
+        struct event *flush_timer; /* bounds a closing connection's final flush */
         TAILQ_ENTRY(conn) entry;
 };
 
@@ -56,6 +60,8 @@ conn_kill(struct conn *c)
         if (c->dead)
                 return;
         c->dead = true;
+        if (c->subscribed)
+                events_unsubscribe(d->events, c);
         bufferevent_disable(c->bev, EV_READ | EV_WRITE);
         TAILQ_REMOVE(&d->conns, c, entry);
         TAILQ_INSERT_TAIL(&d->dead_conns, c, entry);
@@ -108,6 +114,8 @@ static void
 conn_free(struct conn *c)
 {
         conn_cancel_parked(c);
+        if (c->flush_timer != NULL)
+                event_free(c->flush_timer);
         bufferevent_free(c->bev);
         proto_reader_free(c->reader);
         free(c);
@@ -183,17 +191,68 @@ conn_write(struct conn *c, const void *buf, size_t len)
         }
 }
 
+static void
+conn_flush_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct conn *c = arg;
+
+        log_info("conn %llu: did not take its last %zu bytes; dropping it",
+                 (unsigned long long)c->id, conn_output_pending(c));
+        conn_kill(c);
+}
+
 void
 conn_close_after_flush(struct conn *c)
 {
+        struct timeval tv = {CONN_FLUSH_SECONDS, 0};
+
         if (c->dead || c->closing)
                 return;
         c->closing = true;
+        c->flush_timer = evtimer_new(c->daemon->base, conn_flush_timeout_cb, c);
+        if (c->flush_timer == NULL || evtimer_add(c->flush_timer, &tv) != 0)
+                fatalx("cannot arm a timer");
         bufferevent_disable(c->bev, EV_READ);
         /* The write callback fires once the output is empty. */
         bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
         if (conn_output_pending(c) == 0)
                 conn_kill(c);
+}
+
+void
+conn_set_subscribed(struct conn *c, bool on)
+{
+        c->subscribed = on;
+}
+
+void
+conn_write_event(struct conn *c, const void *buf, size_t len)
+{
+        struct corrald *d = c->daemon;
+        msgpack_sbuffer sb;
+        msgpack_packer pk;
+
+        if (c->dead || c->closing)
+                return;
+        if (conn_output_pending(c) + len <= d->config.max_event_backlog) {
+                conn_write(c, buf, len);
+                return;
+        }
+        log_warn("conn %llu: event subscriber fell %zu bytes behind; disconnecting it",
+                 (unsigned long long)c->id, conn_output_pending(c));
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        proto_pack_notification_head(&pk, "event");
+        msgpack_pack_array(&pk, 1);
+        msgpack_pack_map(&pk, 3);
+        proto_pack_kv_str(&pk, "type", "overflow");
+        proto_pack_kv_uint(&pk, "queued", conn_output_pending(c));
+        proto_pack_kv_uint(&pk, "limit", d->config.max_event_backlog);
+        bufferevent_write(c->bev, sb.data, sb.size);
+        msgpack_sbuffer_destroy(&sb);
+        events_unsubscribe(d->events, c);
+        c->subscribed = false;
+        conn_close_after_flush(c);
 }
 
 void
@@ -234,8 +293,7 @@ conn_id(const struct conn *c)
         return c->id;
 }
 
-/* Answer a stream-level error and hang up: the stream cannot be resynchronised. */
-static void
+void
 conn_fail(struct conn *c, const struct proto_msg *msg, const struct proto_error *err)
 {
         struct corrald *d = c->daemon;
@@ -277,8 +335,8 @@ conn_read_cb(struct bufferevent *bev, void *arg)
                         break;
                 }
                 method_dispatch(c->daemon, c, &msg);
+                proto_msg_clear(&msg);
         }
-        proto_msg_clear(&msg);
 }
 
 static void

@@ -25,7 +25,17 @@ void conn_free_all(struct corrald *);
 void conn_close_all(struct corrald *);
 /* Queue bytes to the client; drops the connection if it falls too far behind. */
 void conn_write(struct conn *, const void *, size_t);
-/* Stop reading, flush what is queued, then close. */
+/*
+ * Queue an event to a subscriber: past the subscriber's backlog cap it
+ * gets one overflow event and is disconnected.
+ */
+void conn_write_event(struct conn *, const void *, size_t);
+void conn_set_subscribed(struct conn *, bool);
+struct proto_msg;
+struct proto_error;
+/* Answer a stream-level error and hang up: the peer is not speaking the protocol. */
+void conn_fail(struct conn *, const struct proto_msg *, const struct proto_error *);
+/* Stop reading, flush what is queued (at most a few seconds), then close. */
 void conn_close_after_flush(struct conn *);
 /* Bytes still queued to the client. */
 size_t conn_output_pending(const struct conn *);

@@ -16,6 +16,10 @@
 #include "conn.h"
 #include "corrald.h"
 #include "log.h"
+#include "events.h"
+#include "method.h"
+#include "notify.h"
+#include "pool.h"
 #include "process.h"
 #include "server.h"
 #include "xmalloc.h"
@@ -47,6 +51,7 @@ corrald_config_default(struct corrald_config *c)
         proto_limits_default(&c->limits);
         c->max_waiting = 1024;
         c->max_output = 64 * 1024 * 1024;
+        c->max_event_backlog = 4 * 1024 * 1024;
 }
 
 /* A number option in [min, max]; exits with a clear message otherwise. */
@@ -221,6 +226,9 @@ corrald_free(struct corrald *d)
 
         conn_free_all(d);
         process_table_free(d->processes);
+        pool_table_free(d->pools);
+        events_free(d->events);
+        notify_free(d->notify);
         if (d->server != NULL)
                 server_free(d->server);
         for (i = 0; i < sizeof d->sig_ev / sizeof d->sig_ev[0]; i++) {
@@ -259,7 +267,15 @@ main(int argc, char **argv)
         /* Orphaned grandchildren come to us, so we reap them: no zombies. */
         if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
                 log_warn("cannot become a subreaper: %s", strerror(errno));
+        method_table_check();
         d.processes = process_table_new(&d);
+        d.pools = pool_table_new(&d);
+        d.events = events_new(&d);
+        if ((d.notify = notify_new(&d, &cause)) == NULL) {
+                log_warn("%s: ready=notify is unavailable", cause);
+                free(cause);
+                cause = NULL;
+        }
         if ((d.server = server_new(&d, d.config.socket_path, &cause)) == NULL) {
                 log_error("%s", cause);
                 free(cause);
@@ -271,5 +287,6 @@ main(int argc, char **argv)
                 fatalx("the event loop failed");
         log_info("stopped");
         corrald_free(&d);
+        libevent_global_shutdown();
         return d.exit_code;
 }

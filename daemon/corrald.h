@@ -18,6 +18,9 @@ struct event_base;
 struct event;
 struct server;
 struct process_table;
+struct pool_table;
+struct events;
+struct notify;
 struct conn;
 
 TAILQ_HEAD(conn_list, conn);
@@ -27,8 +30,9 @@ struct corrald_config {
         unsigned history;     /* ended process records kept */
         double default_grace; /* seconds between the stop signal and KILL */
         struct proto_limits limits;
-        unsigned max_waiting; /* requests parked per connection */
-        size_t max_output;    /* bytes queued to one client before it is dropped */
+        unsigned max_waiting;     /* requests parked per connection */
+        size_t max_output;        /* bytes queued to one client before it is dropped */
+        size_t max_event_backlog; /* bytes of events queued to a subscriber before overflow */
 };
 
 struct corrald {
@@ -36,6 +40,9 @@ struct corrald {
         struct corrald_config config;
         struct server *server;
         struct process_table *processes;
+        struct pool_table *pools;
+        struct events *events;
+        struct notify *notify;
         struct conn_list conns;
         struct conn_list dead_conns; /* freed from the loop, never in their own callbacks */
         struct event *reap_conns_ev;

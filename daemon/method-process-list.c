@@ -9,7 +9,7 @@
 static bool
 list_match(const struct proto_p_list *lp, const struct process *p)
 {
-        if (lp->pool != NULL && strcmp(lp->pool, p->pool) != 0)
+        if (lp->pool != NULL && strcmp(lp->pool, p->pool_name) != 0)
                 return false;
         return !lp->live || !process_is_final(p);
 }

@@ -1,23 +1,66 @@
-/* method-process-spawn.c -- process.spawn: start a child, answer its record. */
+/*
+ * method-process-spawn.c -- process.spawn: create a process in a pool; it
+ * starts now, or waits for a slot or its dependencies. With wait "ready"
+ * the answer comes once it is running and ready (or has failed to be).
+ */
 #include "corrald.h"
 #include "method.h"
+#include "pool.h"
 #include "process.h"
 #include "request.h"
+
+static void
+spawn_wake(struct request *req, void *arg)
+{
+        process_pack(arg, request_result(req));
+        request_done(req);
+}
+
+/* Shared with process.start/restart: answer now, or once ready. */
+enum method_result
+method_answer_when_ready(struct request *req, struct process *p, int wait)
+{
+        bool waiting = p->state == PROCESS_PENDING || p->state == PROCESS_STARTING;
+
+        if (wait == PROTO_WAIT_READY && waiting) {
+                if (request_park(req, &p->ready_waiters, -1, spawn_wake, NULL) != 0)
+                        return METHOD_DONE;
+                return METHOD_WAIT;
+        }
+        spawn_wake(req, p);
+        return METHOD_DONE;
+}
 
 static enum method_result
 spawn_run(struct request *req, const void *params)
 {
         const struct proto_p_spawn *sp = params;
+        struct corrald *d = req->daemon;
         struct proto_error err;
-        struct process *p = process_spawn(req->daemon->processes, sp, &err);
+        struct process_spec ps = {.sp = sp, .worker_index = -1};
+        struct process *p;
 
-        if (p == NULL) {
+        if (sp->pool != NULL) {
+                /* A pool named for the first time is made with the defaults. */
+                if ((ps.pool = pool_find(d->pools, sp->pool)) == NULL)
+                        ps.pool = pool_create_default(d->pools, sp->pool);
+                if (ps.pool->deleting) {
+                        request_error(req, PROTO_E_CLOSED, "pool", "pool '%s' is being deleted",
+                                      sp->pool);
+                        return METHOD_DONE;
+                }
+        } else
+                ps.pool = pool_default(d->pools);
+        if (ps.pool->closed) {
+                request_error(req, PROTO_E_CLOSED, "pool", "pool '%s' is closed to new processes",
+                              ps.pool->name);
+                return METHOD_DONE;
+        }
+        if ((p = process_new(d->processes, &ps, &err)) == NULL) {
                 request_error_proto(req, &err);
                 return METHOD_DONE;
         }
-        process_pack(p, request_result(req));
-        request_done(req);
-        return METHOD_DONE;
+        return method_answer_when_ready(req, p, sp->wait);
 }
 
 const struct method method_process_spawn = {

@@ -13,11 +13,15 @@
 #include "method.h"
 #include "request.h"
 
-/* Sorted by name for bsearch. */
+/* Sorted by name for bsearch (checked at start-up by method_table_check). */
 static const struct method *const method_table[] = {
-    &method_daemon_hello,   &method_daemon_ping,   &method_daemon_shutdown,
-    &method_process_info,   &method_process_join,  &method_process_list,
-    &method_process_signal, &method_process_spawn, &method_process_terminate,
+    &method_daemon_hello,     &method_daemon_ping,     &method_daemon_shutdown,
+    &method_events_subscribe, &method_pool_close,      &method_pool_create,
+    &method_pool_delete,      &method_pool_info,       &method_pool_join,
+    &method_pool_list,        &method_pool_restart,    &method_pool_scale,
+    &method_pool_terminate,   &method_process_info,    &method_process_join,
+    &method_process_list,     &method_process_restart, &method_process_signal,
+    &method_process_spawn,    &method_process_start,   &method_process_terminate,
 };
 #define METHOD_COUNT (sizeof method_table / sizeof method_table[0])
 
@@ -36,6 +40,17 @@ method_find(const char *name)
             bsearch(name, method_table, METHOD_COUNT, sizeof method_table[0], method_cmp);
 
         return m != NULL ? *m : NULL;
+}
+
+void
+method_table_check(void)
+{
+        size_t i;
+
+        for (i = 1; i < METHOD_COUNT; i++) {
+                if (strcmp(method_table[i - 1]->name, method_table[i]->name) >= 0)
+                        fatalx("method table out of order at %s", method_table[i]->name);
+        }
 }
 
 void
@@ -60,6 +75,15 @@ method_dispatch(struct corrald *d, struct conn *c, struct proto_msg *msg)
         if (msg->type == PROTO_NOTIFICATION) {
                 log_debug("conn %llu: ignoring notification '%s'", (unsigned long long)conn_id(c),
                           msg->method);
+                return;
+        }
+        if (msg->type == PROTO_RESPONSE) {
+                struct proto_error perr;
+
+                /* The daemon sends no requests: a response means a confused peer. */
+                proto_error_set(&perr, PROTO_E_INVALID_REQUEST, NULL,
+                                "clients send requests, not responses");
+                conn_fail(c, msg, &perr);
                 return;
         }
         m = method_find(msg->method);

@@ -28,6 +28,11 @@ struct method {
 
 /* Validate and run one message received on conn. */
 void method_dispatch(struct corrald *, struct conn *, struct proto_msg *);
+struct process;
+/* Answer with p's record now, or (wait "ready") once it is running and ready. */
+enum method_result method_answer_when_ready(struct request *, struct process *, int wait);
+/* Abort if the table is not sorted (a programming error). */
+void method_table_check(void);
 /* The names of every method, for daemon.hello. */
 void method_names(const char *const **names, unsigned *n);
 
@@ -40,5 +45,17 @@ extern const struct method method_process_terminate;
 extern const struct method method_process_signal;
 extern const struct method method_process_info;
 extern const struct method method_process_list;
+extern const struct method method_process_start;
+extern const struct method method_process_restart;
+extern const struct method method_pool_create;
+extern const struct method method_pool_info;
+extern const struct method method_pool_list;
+extern const struct method method_pool_scale;
+extern const struct method method_pool_restart;
+extern const struct method method_pool_close;
+extern const struct method method_pool_join;
+extern const struct method method_pool_terminate;
+extern const struct method method_pool_delete;
+extern const struct method method_events_subscribe;
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * process-table.h -- the table's insides, shared by process.c (records,
- * lookups, spawn) and process-state.c (the state machine and reaping).
+ * lookups, creation, wire form) and process-state.c (the state machine
+ * and reaping).
  */
 #ifndef CORRAL_PROCESS_TABLE_H
 #define CORRAL_PROCESS_TABLE_H
@@ -12,16 +13,38 @@
 struct process_table {
         struct corrald *daemon;
         struct process_list all;        /* every record, by id */
-        struct process_list ended;      /* ended records, oldest first, for the history bound */
+        struct process_list ended;      /* evictable ended records, oldest first */
         void *by_id, *by_pid, *by_name; /* tsearch trees of struct process * */
-        unsigned count, live, ended_count;
+        unsigned count, live, running, ended_count;
         uint64_t next_id;
+        uint64_t next_seq;
+        struct event *trim_ev; /* evicts old records from the loop, never mid-transition */
 };
 
-struct process *process_find_pid(struct process_table *, pid_t);
-/* The pid has been reaped: it no longer names this process. */
+/* The pid has been reaped, or a new run has a new pid. */
 void process_pid_forget(struct process_table *, struct process *);
-/* Bookkeeping on entering a final state: wake joins, trim history. May free p. */
+void process_pid_learn(struct process_table *, struct process *);
+/* Register a new record: maps, pool membership. */
+void process_register(struct process_table *, struct process *);
+/* Entering or leaving a final state: joins, dependents, history. */
 void process_ended(struct process_table *, struct process *);
+void process_revived(struct process_table *, struct process *);
+/* Run p's program now; 0, or -1 with err (spawn_failed) and errno. */
+int process_exec(struct process *, struct proto_error *err);
+/* The record just started a run (pid known): bookkeeping and state. */
+void process_launched(struct process *);
+/* Free a record that was never registered, or was just unregistered. */
+void process_free(struct process *);
+/* A new record that cannot start yet: queue it in its pool. */
+void process_wait_turn(struct process *);
+/* p reached a final state: satisfy or cancel the processes waiting for it. */
+void process_wake_dependents(struct process *);
+/* Settle already-ended dependencies, register with live ones; the first failed one or NULL. */
+struct process *process_link_dependencies(struct process *);
+bool process_deps_met(const struct process *);
+/* Cancel q because dep ended without success. */
+void process_cancel_for(struct process *q, const struct process *dep);
+double process_now(void);
+double process_mono(void);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * process.c -- the process table: records, lookups by id/pid/name, spawn,
- * history of ended records, and the record's wire form.
+ * process.c -- the process table: records, lookups by id/pid/name,
+ * creation, running a record's program, history of ended records, and the
+ * record's wire form. The state machine is in process-state.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,8 @@
 
 #include "corrald.h"
 #include "log.h"
+#include "notify.h"
+#include "pool.h"
 #include "process-table.h"
 #include "process.h"
 #include "spawn.h"
@@ -48,6 +51,26 @@ process_cmp_name(const void *a, const void *b)
         return strcmp(pa->name, pb->name);
 }
 
+double
+process_now(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double
+process_mono(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void process_trim_cb(evutil_socket_t, short, void *);
+
 struct process_table *
 process_table_new(struct corrald *d)
 {
@@ -57,6 +80,9 @@ process_table_new(struct corrald *d)
         t->next_id = 1;
         TAILQ_INIT(&t->all);
         TAILQ_INIT(&t->ended);
+        t->trim_ev = event_new(d->base, -1, 0, process_trim_cb, t);
+        if (t->trim_ev == NULL)
+                fatalx("cannot create an event");
         return t;
 }
 
@@ -66,18 +92,33 @@ process_noop_free(void *p)
 }
 
 static void
-process_free(struct process *p)
+process_strv_free(char **v)
 {
         char **a;
 
-        if (p->grace_timer != NULL)
-                event_free(p->grace_timer);
-        stdin_feed_free(p->feed);
-        for (a = p->argv; a != NULL && *a != NULL; a++)
+        for (a = v; a != NULL && *a != NULL; a++)
                 free(*a);
-        free(p->argv);
+        free(v);
+}
+
+void
+process_free(struct process *p)
+{
+        if (p->timer != NULL)
+                event_free(p->timer);
+        stdin_feed_free(p->feed);
+        process_strv_free(p->argv);
+        process_strv_free(p->env);
+        process_strv_free(p->extra_env);
+        free(p->cwd);
+        free(p->stdin_data);
+        free(p->starts);
+        free(p->status);
+        free(p->reason);
+        free(p->after);
+        free(p->dependents);
         free(p->name);
-        free(p->pool);
+        free(p->pool_name);
         free(p);
 }
 
@@ -93,6 +134,7 @@ process_table_free(struct process_table *t)
                 TAILQ_REMOVE(&t->all, p, entry);
                 process_free(p);
         }
+        event_free(t->trim_ev);
         free(t);
 }
 
@@ -100,6 +142,12 @@ unsigned
 process_table_live(const struct process_table *t)
 {
         return t->live;
+}
+
+unsigned
+process_table_running(const struct process_table *t)
+{
+        return t->running;
 }
 
 struct process_list *
@@ -152,21 +200,19 @@ process_find_target(struct process_table *t, const struct proto_target *target, 
         return p;
 }
 
-/* Make name the newest process's: a name maps to its latest holder. */
-static void
-process_name_claim(struct process_table *t, struct process *p)
-{
-        void *node = tsearch(p, &t->by_name, process_cmp_name);
-
-        if (node == NULL)
-                fatalx("out of memory indexing a process name");
-        *(struct process **)node = p;
-}
-
 void
 process_pid_forget(struct process_table *t, struct process *p)
 {
         tdelete(p, &t->by_pid, process_cmp_pid);
+        p->alive = false; /* pid stays in the record: the last run's */
+}
+
+void
+process_pid_learn(struct process_table *t, struct process *p)
+{
+        if (tsearch(p, &t->by_pid, process_cmp_pid) == NULL)
+                fatalx("out of memory indexing a process");
+        p->alive = true;
 }
 
 /* A default name from argv[0]'s basename, made valid: "<base>.<id>". */
@@ -203,127 +249,259 @@ process_default_name(struct process_table *t, const char *argv0, uint64_t id)
         }
 }
 
-static double
-process_now(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static char **
-process_argv_copy(const char **argv, size_t argc)
+process_strv_copy(const char *const *v, size_t n)
 {
-        char **copy = xcalloc(argc + 1, sizeof *copy);
+        char **copy;
         size_t i;
 
-        for (i = 0; i < argc; i++)
-                copy[i] = xstrdup(argv[i]);
+        if (v == NULL)
+                return NULL;
+        if (n == (size_t)-1)
+                for (n = 0; v[n] != NULL; n++)
+                        ;
+        copy = xcalloc(n + 1, sizeof *copy);
+        for (i = 0; i < n; i++)
+                copy[i] = xstrdup(v[i]);
         return copy;
 }
 
-/* Run the program; 0 and *pid, or -1 with err filled. */
-static int
-process_exec(struct process_table *t, const struct proto_p_spawn *sp, pid_t *pid, int *stdin_w,
-             struct proto_error *err)
+static size_t
+process_strv_len(char *const *v)
 {
-        struct spawn_req req = {.argv = sp->argv, .cwd = sp->cwd, .stdin_fd = -1};
-        char **env = NULL;
+        size_t n = 0;
+
+        while (v != NULL && v[n] != NULL)
+                n++;
+        return n;
+}
+
+/* The overrides a run gets: its own, its pool's, and NOTIFY_SOCKET. */
+static char **
+process_env_overrides(const struct process *p, char **notify_var)
+{
+        size_t n1 = process_strv_len(p->env), n2 = process_strv_len(p->extra_env), i = 0;
+        const char *path = notify_path(p->table->daemon->notify);
+        char **all = xcalloc(n1 + n2 + 2, sizeof *all);
+
+        for (size_t k = 0; k < n2; k++)
+                all[i++] = p->extra_env[k];
+        for (size_t k = 0; k < n1; k++)
+                all[i++] = p->env[k]; /* the process's own win over the pool's */
+        *notify_var = NULL;
+        if (p->policy.ready == READY_NOTIFY && path != NULL) {
+                xasprintf(notify_var, "NOTIFY_SOCKET=%s", path);
+                all[i++] = *notify_var;
+        }
+        all[i] = NULL;
+        return all;
+}
+
+int
+process_exec(struct process *p, struct proto_error *err)
+{
+        struct spawn_req req = {
+            .argv = (const char *const *)p->argv, .cwd = p->cwd, .stdin_fd = -1};
+        char **env = NULL, **overrides, *notify_var;
         const char *what = "exec";
         int pipefd[2] = {-1, -1}, saved;
+        pid_t pid;
 
-        if (sp->env != NULL || sp->env_clear)
-                req.envp = env = spawn_env_build(sp->env, sp->env_clear);
+        overrides = process_env_overrides(p, &notify_var);
+        if (overrides[0] != NULL || p->env_clear)
+                req.envp = env = spawn_env_build((const char *const *)overrides, p->env_clear);
         else
                 req.envp = environ;
-        if (sp->has_stdin) {
+        free(overrides);
+        free(notify_var);
+        if (p->has_stdin) {
                 if (pipe2(pipefd, O_CLOEXEC) == -1) {
+                        saved = errno;
                         proto_error_set(err, PROTO_E_SPAWN_FAILED, "stdin",
-                                        "cannot create a stdin pipe: %s", strerror(errno));
+                                        "cannot create a stdin pipe: %s", strerror(saved));
                         spawn_env_free(env);
+                        errno = saved;
                         return -1;
                 }
                 req.stdin_fd = pipefd[0];
         }
-        *pid = spawn_start(&req, &what);
+        pid = spawn_start(&req, &what);
         saved = errno;
         spawn_env_free(env);
         if (pipefd[0] != -1)
                 close(pipefd[0]);
-        if (*pid == -1) {
+        if (pid == -1) {
                 if (pipefd[1] != -1)
                         close(pipefd[1]);
                 if (strcmp(what, "cwd") == 0)
-                        proto_error_set(err, PROTO_E_SPAWN_FAILED, "cwd", "cwd '%s': %s", sp->cwd,
+                        proto_error_set(err, PROTO_E_SPAWN_FAILED, "cwd", "cwd '%s': %s", p->cwd,
                                         strerror(saved));
                 else
                         proto_error_set(err, PROTO_E_SPAWN_FAILED, "argv", "cannot run '%s': %s",
-                                        sp->argv[0], strerror(saved));
+                                        p->argv[0], strerror(saved));
+                errno = saved;
                 return -1;
         }
-        *stdin_w = pipefd[1];
-        (void)t;
+        p->pid = pid;
+        if (pipefd[1] != -1)
+                p->feed =
+                    stdin_feed_new(p->table->daemon->base, pipefd[1], p->stdin_data, p->stdin_len);
         return 0;
 }
 
-struct process *
-process_spawn(struct process_table *t, const struct proto_p_spawn *sp, struct proto_error *err)
+/* Resolve `after` into ids; not_found names the missing one. */
+static int
+process_resolve_after(struct process_table *t, struct process *p, const struct proto_p_spawn *sp,
+                      struct proto_error *err)
 {
-        struct process *p, *o;
-        pid_t pid;
-        int stdin_w = -1;
+        size_t i;
 
-        if (sp->name != NULL && (o = process_find_name(t, sp->name)) != NULL &&
-            !process_is_final(o)) {
-                proto_error_set(err, PROTO_E_EXISTS, "name",
-                                "a process named '%s' is still alive (id %llu)", sp->name,
-                                (unsigned long long)o->id);
-                return NULL;
+        if (sp->nafter == 0)
+                return 0;
+        p->after = xcalloc(sp->nafter, sizeof *p->after);
+        for (i = 0; i < sp->nafter; i++) {
+                const struct proto_target *tg = &sp->after[i];
+                struct process *d =
+                    tg->has_id ? process_find_id(t, tg->id) : process_find_name(t, tg->name);
+
+                if (d == NULL) {
+                        if (tg->has_id)
+                                proto_error_set(err, PROTO_E_NOT_FOUND, "after",
+                                                "after: no process with id %llu",
+                                                (unsigned long long)tg->id);
+                        else
+                                proto_error_set(err, PROTO_E_NOT_FOUND, "after",
+                                                "after: no process named '%s'", tg->name);
+                        return -1;
+                }
+                p->after[p->nafter++] = d->id;
         }
-        if (process_exec(t, sp, &pid, &stdin_w, err) != 0)
-                return NULL;
+        return 0;
+}
 
-        p = xcalloc(1, sizeof *p);
+/* A new record from a spawn request; not registered yet. */
+static struct process *
+process_alloc(struct process_table *t, const struct process_spec *ps)
+{
+        const struct proto_p_spawn *sp = ps->sp;
+        struct process *p = xcalloc(1, sizeof *p);
+
         p->table = t;
-        p->id = t->next_id++;
-        p->name =
-            sp->name != NULL ? xstrdup(sp->name) : process_default_name(t, sp->argv[0], p->id);
-        p->pool = xstrdup(sp->pool != NULL ? sp->pool : "default");
-        p->argv = process_argv_copy(sp->argv, sp->argc);
-        p->pid = pid;
-        p->state = PROCESS_RUNNING;
-        p->started_at = process_now();
+        p->pool = ps->pool;
+        p->pool_name = xstrdup(ps->pool->name);
+        p->argv = process_strv_copy(sp->argv, sp->argc);
+        p->env = process_strv_copy(sp->env, sp->nenv);
+        p->env_clear = sp->env_clear;
+        p->cwd = sp->cwd != NULL ? xstrdup(sp->cwd) : NULL;
+        if (sp->has_stdin) {
+                p->has_stdin = true;
+                p->stdin_len = sp->stdin_len;
+                p->stdin_data = xmalloc(sp->stdin_len);
+                memcpy(p->stdin_data, sp->stdin_data, sp->stdin_len);
+        }
+        p->extra_env = process_strv_copy(ps->extra_env, (size_t)-1);
+        p->worker_index = ps->worker_index;
+        p->policy = ps->pool->defaults;
+        policy_apply(&p->policy, &sp->policy);
+        p->priority = sp->has_priority ? (int)sp->priority : 0;
+        p->seq = t->next_seq++;
+        p->state = PROCESS_PENDING;
         p->exit_code = -1;
+        p->delay = p->policy.restart_delay;
+        p->created_at = process_now();
+        p->starts = xcalloc(p->policy.start_limit_burst + 1, sizeof *p->starts);
         TAILQ_INIT(&p->waiters);
-        TAILQ_INSERT_TAIL(&t->all, p, entry);
-        t->count++;
-        t->live++;
-        if (tsearch(p, &t->by_id, process_cmp_id) == NULL ||
-            tsearch(p, &t->by_pid, process_cmp_pid) == NULL)
-                fatalx("out of memory indexing a process");
-        process_name_claim(t, p);
-        if (stdin_w != -1)
-                p->feed = stdin_feed_new(t->daemon->base, stdin_w, sp->stdin_data, sp->stdin_len);
-        log_debug("process %s (id %llu) started: pid %ld, %s", p->name, (unsigned long long)p->id,
-                  (long)pid, p->argv[0]);
+        TAILQ_INIT(&p->ready_waiters);
         return p;
 }
 
-/* Drop the oldest ended records beyond the history bound. */
-static void
-process_history_trim(struct process_table *t)
+void
+process_register(struct process_table *t, struct process *p)
 {
-        struct process *p;
+        TAILQ_INSERT_TAIL(&t->all, p, entry);
+        t->count++;
+        t->live++;
+        if (tsearch(p, &t->by_id, process_cmp_id) == NULL)
+                fatalx("out of memory indexing a process");
+        /* A name maps to its newest holder. */
+        {
+                void *node = tsearch(p, &t->by_name, process_cmp_name);
 
-        while (t->ended_count > t->daemon->config.history && (p = TAILQ_FIRST(&t->ended)) != NULL) {
+                if (node == NULL)
+                        fatalx("out of memory indexing a process name");
+                *(struct process **)node = p;
+        }
+        pool_add_member(p->pool, p);
+}
+
+struct process *
+process_new(struct process_table *t, const struct process_spec *ps, struct proto_error *err)
+{
+        const struct proto_p_spawn *sp = ps->sp;
+        const char *name = ps->name != NULL ? ps->name : sp->name;
+        struct process *p, *o, *failed_dep;
+        bool now;
+
+        if (name != NULL && (o = process_find_name(t, name)) != NULL && !process_is_final(o)) {
+                proto_error_set(err, PROTO_E_EXISTS, "name",
+                                "a process named '%s' is still alive (id %llu)", name,
+                                (unsigned long long)o->id);
+                return NULL;
+        }
+        p = process_alloc(t, ps);
+        if (process_resolve_after(t, p, sp, err) != 0) {
+                process_free(p);
+                return NULL;
+        }
+        /* Dependencies record the id (a stale one is harmless if the exec fails). */
+        if (p->nafter > 0)
+                p->id = t->next_id++;
+        failed_dep = process_link_dependencies(p);
+        /* First come, first served: nobody overtakes a pending member. */
+        now = failed_dep == NULL && process_deps_met(p) && pool_slot_free(ps->pool) &&
+              pool_first_startable(ps->pool) == NULL;
+        if (now && process_exec(p, err) != 0) {
+                process_free(p);
+                return NULL;
+        }
+        if (p->id == 0)
+                p->id = t->next_id++;
+        p->name = name != NULL ? xstrdup(name) : process_default_name(t, sp->argv[0], p->id);
+        process_register(t, p);
+        if (now)
+                process_launched(p);
+        else if (failed_dep != NULL)
+                process_cancel_for(p, failed_dep);
+        else
+                process_wait_turn(p);
+        log_debug("process %s (id %llu) %s: %s", p->name, (unsigned long long)p->id,
+                  process_state_name(p->state), p->argv[0]);
+        return p;
+}
+
+/* Evict the oldest ended records beyond the history bound, from the loop. */
+static void
+process_trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct process_table *t = arg;
+        struct process *p, *next;
+
+        for (p = TAILQ_FIRST(&t->ended); p != NULL && t->ended_count > t->daemon->config.history;
+             p = next) {
+                next = TAILQ_NEXT(p, ended_entry);
+                /* A failed record waiting to retry is not history yet. */
+                if (p->timer != NULL && evtimer_pending(p->timer, NULL))
+                        continue;
                 TAILQ_REMOVE(&t->ended, p, ended_entry);
-                TAILQ_REMOVE(&t->all, p, entry);
+                p->in_ended = false;
                 t->ended_count--;
+                TAILQ_REMOVE(&t->all, p, entry);
                 t->count--;
                 tdelete(p, &t->by_id, process_cmp_id);
                 if (process_find_name(t, p->name) == p)
                         tdelete(p, &t->by_name, process_cmp_name);
+                if (p->pool != NULL)
+                        pool_remove_member(p->pool, p);
                 process_free(p);
         }
 }
@@ -331,26 +509,38 @@ process_history_trim(struct process_table *t)
 void
 process_ended(struct process_table *t, struct process *p)
 {
+        t->live--;
         p->ended_at = process_now();
-        if (p->grace_timer != NULL) {
-                event_free(p->grace_timer);
-                p->grace_timer = NULL;
-        }
         stdin_feed_free(p->feed);
         p->feed = NULL;
-        t->live--;
         TAILQ_INSERT_TAIL(&t->ended, p, ended_entry);
+        p->in_ended = true;
         t->ended_count++;
+        if (t->ended_count > t->daemon->config.history)
+                event_active(t->trim_ev, EV_TIMEOUT, 0);
         request_waitq_wake(&p->waiters, p);
-        /* The waiters have their answers; p may now be evicted. */
-        process_history_trim(t);
+        process_wake_dependents(p);
         if (t->daemon->stopping && t->live == 0)
                 corrald_check_stopped(t->daemon);
 }
 
+void
+process_revived(struct process_table *t, struct process *p)
+{
+        t->live++;
+        if (p->in_ended) {
+                TAILQ_REMOVE(&t->ended, p, ended_entry);
+                p->in_ended = false;
+                t->ended_count--;
+        }
+}
+
 static const char *const process_state_names[PROCESS_STATE_COUNT] = {
-    [PROCESS_RUNNING] = "running", [PROCESS_STOPPING] = "stopping", [PROCESS_EXITED] = "exited",
-    [PROCESS_KILLED] = "killed",   [PROCESS_STOPPED] = "stopped",   [PROCESS_FAILED] = "failed",
+    [PROCESS_PENDING] = "pending", [PROCESS_STARTING] = "starting",
+    [PROCESS_RUNNING] = "running", [PROCESS_STOPPING] = "stopping",
+    [PROCESS_BACKOFF] = "backoff", [PROCESS_EXITED] = "exited",
+    [PROCESS_KILLED] = "killed",   [PROCESS_STOPPED] = "stopped",
+    [PROCESS_FAILED] = "failed",   [PROCESS_CANCELLED] = "cancelled",
 };
 
 const char *
@@ -362,40 +552,82 @@ process_state_name(enum process_state s)
 bool
 process_is_final(const struct process *p)
 {
-        return p->state == PROCESS_EXITED || p->state == PROCESS_KILLED ||
-               p->state == PROCESS_STOPPED || p->state == PROCESS_FAILED;
+        return p->state >= PROCESS_EXITED;
+}
+
+bool
+process_holds_slot(const struct process *p)
+{
+        return p->state == PROCESS_STARTING || p->state == PROCESS_RUNNING ||
+               p->state == PROCESS_STOPPING || p->state == PROCESS_BACKOFF;
+}
+
+static void
+process_pack_opt_str(msgpack_packer *pk, const char *key, const char *val)
+{
+        if (val != NULL)
+                proto_pack_kv_str(pk, key, val);
+        else
+                proto_pack_kv_nil(pk, key);
 }
 
 void
 process_pack(const struct process *p, msgpack_packer *pk)
 {
-        size_t argc = 0, i;
+        size_t argc = process_strv_len(p->argv), i;
         bool final = process_is_final(p);
+        bool exited = p->has_ended_once && p->exit_code >= 0;
+        bool signaled = p->has_ended_once && p->term_signal > 0;
 
-        msgpack_pack_map(pk, 11);
+        msgpack_pack_map(pk, 19);
         proto_pack_kv_uint(pk, "id", p->id);
         proto_pack_kv_str(pk, "name", p->name);
-        proto_pack_kv_str(pk, "pool", p->pool);
+        proto_pack_kv_str(pk, "pool", p->pool_name);
         proto_pack_str(pk, "argv");
-        while (p->argv[argc] != NULL)
-                argc++;
         msgpack_pack_array(pk, argc);
         for (i = 0; i < argc; i++)
                 proto_pack_str(pk, p->argv[i]);
         proto_pack_kv_uint(pk, "pid", (uint64_t)p->pid);
         proto_pack_kv_str(pk, "state", process_state_name(p->state));
-        proto_pack_kv_double(pk, "started_at", p->started_at);
+        proto_pack_kv_bool(pk, "ready", p->ready);
+        proto_pack_kv_double(pk, "created_at", p->created_at);
+        if (p->started_at > 0)
+                proto_pack_kv_double(pk, "started_at", p->started_at);
+        else
+                proto_pack_kv_nil(pk, "started_at");
         if (final)
                 proto_pack_kv_double(pk, "ended_at", p->ended_at);
         else
                 proto_pack_kv_nil(pk, "ended_at");
-        if (final && p->exit_code >= 0)
+        /* exit_code / signal: how it ended; last_exit: the last run's, even while restarted. */
+        if (final && exited)
                 proto_pack_kv_int(pk, "exit_code", p->exit_code);
         else
                 proto_pack_kv_nil(pk, "exit_code");
-        if (final && p->term_signal > 0)
+        if (final && signaled)
                 proto_pack_kv_str(pk, "signal", proto_signal_name(p->term_signal));
         else
                 proto_pack_kv_nil(pk, "signal");
         proto_pack_kv_bool(pk, "core_dumped", p->core_dumped);
+        proto_pack_str(pk, "last_exit");
+        if (exited || signaled) {
+                msgpack_pack_map(pk, 2);
+                if (exited)
+                        proto_pack_kv_int(pk, "exit_code", p->exit_code);
+                else
+                        proto_pack_kv_nil(pk, "exit_code");
+                if (signaled)
+                        proto_pack_kv_str(pk, "signal", proto_signal_name(p->term_signal));
+                else
+                        proto_pack_kv_nil(pk, "signal");
+        } else
+                msgpack_pack_nil(pk);
+        proto_pack_kv_uint(pk, "restarts", p->restarts);
+        proto_pack_kv_str(pk, "restart", policy_restart_name(p->policy.restart));
+        process_pack_opt_str(pk, "status", p->status);
+        process_pack_opt_str(pk, "reason", p->reason);
+        if (p->worker_index >= 0)
+                proto_pack_kv_int(pk, "worker_index", p->worker_index);
+        else
+                proto_pack_kv_nil(pk, "worker_index");
 }

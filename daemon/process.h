@@ -2,9 +2,11 @@
  * process.h -- supervised process records and the table that owns them.
  *
  * The table owns every record: live ones, and ended ones up to the
- * history bound (oldest evicted first). A record moves through a small
- * state machine (process-state.c) driven by events: exit, signal death,
- * terminate request, grace expiry.
+ * history bound (oldest evicted first). A record keeps its id and name
+ * across restarts. It moves through a state machine (process-state.c)
+ * driven by events: start, exit, signal death, readiness, timer expiry,
+ * terminate, restart, cancellation. Each member of a pool holds one of
+ * its slots while starting, running, stopping or backing off.
  */
 #ifndef CORRAL_PROCESS_H
 #define CORRAL_PROCESS_H
@@ -16,59 +18,106 @@
 
 #include <msgpack.h>
 
+#include "policy.h"
 #include "proto.h"
 #include "request.h"
 
 struct corrald;
 struct event;
+struct pool;
 struct stdin_feed;
 
 enum process_state {
-        PROCESS_RUNNING = 0,
+        PROCESS_PENDING = 0, /* waiting for a pool slot or its dependencies */
+        PROCESS_STARTING,    /* spawned, not ready yet */
+        PROCESS_RUNNING,
         PROCESS_STOPPING,
+        PROCESS_BACKOFF, /* waiting to be restarted */
         PROCESS_EXITED,
         PROCESS_KILLED,
         PROCESS_STOPPED,
         PROCESS_FAILED,
+        PROCESS_CANCELLED,
         PROCESS_STATE_COUNT
 };
 
 enum process_event {
-        PROCESS_EV_EXIT = 0,  /* waitpid: exited */
+        PROCESS_EV_START = 0, /* a slot is free and dependencies are met */
+        PROCESS_EV_EXIT,      /* waitpid: exited */
         PROCESS_EV_SIGNALED,  /* waitpid: killed by a signal */
-        PROCESS_EV_TERMINATE, /* process.terminate or shutdown */
-        PROCESS_EV_GRACE,     /* the grace timer fired */
+        PROCESS_EV_READY,     /* READY=1, or min_uptime passed with ready=uptime */
+        PROCESS_EV_TIMER,     /* the state's timer: ready timeout, grace, backoff, retry */
+        PROCESS_EV_TERMINATE, /* process.terminate, pool.terminate, shutdown */
+        PROCESS_EV_RESTART,   /* process.restart / process.start */
+        PROCESS_EV_CANCEL,    /* a dependency failed */
         PROCESS_EVENT_COUNT
 };
 
 struct process {
         struct process_table *table;
+        struct pool *pool; /* NULL once an ended record's pool is deleted */
+        char *pool_name;
         uint64_t id;
         char *name;
-        char *pool;
+        /* What to run, kept for restarts. */
         char **argv;
-        pid_t pid; /* also its process group and session */
+        char **env; /* "K=V" overrides, or NULL */
+        bool env_clear;
+        char *cwd;
+        unsigned char *stdin_data;
+        size_t stdin_len;
+        bool has_stdin;
+        char **extra_env; /* set by the pool: CORRAL_POOL, CORRAL_WORKER_INDEX */
+        int worker_index; /* -1 unless a replica */
+        struct policy policy;
+        int priority; /* lower starts first among pending */
+        uint64_t seq; /* FIFO order among equal priorities */
+
+        pid_t pid;  /* of the current or last run; also its process group and session */
+        bool alive; /* pid is ours and not reaped yet */
         enum process_state state;
-        double started_at; /* wall clock */
+        bool ready;
+        double created_at;
+        double started_at; /* the current (or last) run, wall clock */
         double ended_at;
-        int exit_code; /* -1 unless it exited */
+        double start_mono; /* monotonic start of the current run */
+        int exit_code;     /* of the last run: -1 unless it exited */
         int term_signal;
         bool core_dumped;
-        int stop_signal; /* of the current terminate */
-        double grace;    /* of the current terminate */
-        struct event *grace_timer;
+        bool has_ended_once;
+        unsigned restarts;
+        double delay;   /* the next backoff delay */
+        double *starts; /* ring of monotonic start times, start_limit_burst long */
+        unsigned nstarts, starts_head;
+        char *status;            /* STATUS= from the child */
+        char *reason;            /* why it failed or was cancelled */
+        bool restart_after_stop; /* process.restart: start again once stopped */
+        bool ready_timed_out;
+        bool in_ended;     /* on the table's evictable ended list */
+        bool roll_started; /* restarted by its pool's rolling restart */
+        struct event *timer;
         struct stdin_feed *feed;
-        struct request_waitq waiters;     /* woken when the process reaches a final state */
-        TAILQ_ENTRY(process) entry;       /* the table's list, by id */
-        TAILQ_ENTRY(process) ended_entry; /* the table's ended list, while ended */
+
+        uint64_t *after; /* ids it waits for; 0 once satisfied */
+        unsigned nafter;
+        uint64_t *dependents; /* ids waiting for it */
+        unsigned ndependents;
+
+        struct request_waitq waiters;       /* woken on a final state */
+        struct request_waitq ready_waiters; /* spawn/start wait: "ready" */
+        TAILQ_ENTRY(process) entry;         /* the table's list, by id */
+        TAILQ_ENTRY(process) ended_entry;   /* the table's ended list */
+        TAILQ_ENTRY(process) pool_entry;    /* its pool's members */
+        TAILQ_ENTRY(process) pending_entry; /* its pool's pending queue */
 };
 
 TAILQ_HEAD(process_list, process);
 
 struct process_table *process_table_new(struct corrald *);
 void process_table_free(struct process_table *);
-/* Processes that have not ended. */
+/* Processes that have not reached a final state. */
 unsigned process_table_live(const struct process_table *);
+unsigned process_table_running(const struct process_table *);
 struct process_list *process_table_list(struct process_table *);
 
 /* Look up by id or by name (the newest with that name); NULL if none. */
@@ -78,19 +127,40 @@ struct process *process_find_name(struct process_table *, const char *);
 struct process *process_find_target(struct process_table *, const struct proto_target *,
                                     struct request *);
 
-/* Start a process; NULL with *err filled (exists, spawn_failed, ...). */
-struct process *process_spawn(struct process_table *, const struct proto_p_spawn *,
-                              struct proto_error *err);
-/* Ask a process to stop: signal its group, KILL after grace seconds. */
+/* What process_new needs beyond the spawn request. */
+struct process_spec {
+        const struct proto_p_spawn *sp;
+        struct pool *pool;
+        const char *name;             /* overrides sp->name (replicas) */
+        const char *const *extra_env; /* pool-provided variables */
+        int worker_index;
+};
+
+/*
+ * Create a process and start it now if its pool has a free slot and its
+ * dependencies are met, else leave it pending. NULL with *err filled
+ * (exists, not_found for a dependency, spawn_failed for an immediate
+ * start that could not exec: then no record is kept).
+ */
+struct process *process_new(struct process_table *, const struct process_spec *,
+                            struct proto_error *err);
+/* Ask a process to stop: stop signal to its group, KILL after grace. */
 void process_terminate(struct process *, int sig, double grace);
+/* Stop (if alive) and start again, keeping id and name. */
+void process_restart(struct process *);
+/* Start a pending process: its pool granted a slot. */
+void process_start(struct process *);
+/* READY=1 / STATUS= from the notify socket. */
+void process_notify(struct process *, bool ready, const char *status);
 /* Reap every child that has ended (on SIGCHLD). */
 void process_reap_all(struct process_table *);
-/* Reap: called for every pid waitpid() returns. */
-void process_reaped(struct process_table *, pid_t, int status);
 /* Terminate every live process (shutdown); hurry: KILL at once. */
 void process_terminate_all(struct process_table *, bool hurry);
+/* The live process whose pid or process group is pid; NULL if none. */
+struct process *process_find_pid(struct process_table *, pid_t);
 
 bool process_is_final(const struct process *);
+bool process_holds_slot(const struct process *);
 const char *process_state_name(enum process_state);
 /* Pack the record as the protocol's process map. */
 void process_pack(const struct process *, msgpack_packer *);

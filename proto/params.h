@@ -30,6 +30,10 @@ enum proto_ftype {
         PF_STRV,    /* array of str (no NUL inside), 1..max entries */
         PF_ENV,     /* map str -> str, stored as "K=V" strings; keys non-empty without '=' */
         PF_SIGNAL,  /* str signal name or int signal number, stored as int */
+        PF_ENUM,    /* str, one of enum_names; stored as the int index */
+        PF_INTV,    /* array of ints within [min, max], 0..max_len entries: int64_t * + count */
+        PF_TARGETV, /* array of ids (uint) or names (str): struct proto_target * + count */
+        PF_STRUCT,  /* map decoded with the sub spec into the struct at off */
 };
 
 #define PF_REQUIRED 0x1
@@ -43,6 +47,8 @@ struct proto_field {
         size_t count_off; /* PF_STRV, PF_ENV, PF_BYTES: offset of the size_t count/length */
         int64_t min, max; /* PF_INT, PF_UINT; max for PF_SECONDS (0 = none) */
         size_t max_len;   /* PF_STR, PF_BYTES, PF_STRV entries: 0 = default */
+        const char *const *enum_names;         /* PF_ENUM: NULL-terminated */
+        const struct proto_params_spec *sub; /* PF_STRUCT */
 };
 
 struct proto_params_spec {
@@ -77,6 +83,39 @@ struct proto_p_none {
         char unused;
 };
 
+/* Restart policy, readiness and stopping: every field optional. */
+struct proto_policy {
+        int restart; /* PROTO_RESTART_* */
+        bool has_restart;
+        const int64_t *success_codes; /* exit codes 0..255 */
+        size_t nsuccess_codes;
+        bool has_success_codes;
+        double restart_delay;
+        bool has_restart_delay;
+        double restart_delay_max;
+        bool has_restart_delay_max;
+        double min_uptime;
+        bool has_min_uptime;
+        uint64_t start_limit_burst;
+        bool has_start_limit_burst;
+        double start_limit_interval;
+        bool has_start_limit_interval;
+        double failed_retry_after;
+        bool has_failed_retry_after;
+        int ready; /* PROTO_READY_* */
+        bool has_ready;
+        double ready_timeout;
+        bool has_ready_timeout;
+        int stop_signal;
+        bool has_stop_signal;
+        double grace;
+        bool has_grace;
+};
+
+enum { PROTO_RESTART_NO = 0, PROTO_RESTART_ON_FAILURE, PROTO_RESTART_ALWAYS };
+enum { PROTO_READY_SPAWNED = 0, PROTO_READY_UPTIME, PROTO_READY_NOTIFY };
+enum { PROTO_WAIT_NONE = 0, PROTO_WAIT_READY };
+
 struct proto_p_spawn {
         const char **argv; /* NULL-terminated, argc >= 1 */
         size_t argc;
@@ -89,6 +128,12 @@ struct proto_p_spawn {
         const uint8_t *stdin_data;
         size_t stdin_len;
         bool has_stdin;
+        struct proto_policy policy;
+        int wait; /* PROTO_WAIT_*: answer at once, or once ready */
+        struct proto_target *after; /* start only once these have exited successfully */
+        size_t nafter;
+        int64_t priority; /* lower starts first among pending; default 0 */
+        bool has_priority;
 };
 
 struct proto_p_join {
@@ -121,6 +166,49 @@ struct proto_p_list {
         bool live;         /* only processes that have not ended */
 };
 
+/* process.start, process.restart */
+struct proto_p_start {
+        struct proto_target t;
+        int wait;
+};
+
+struct proto_replicas {
+        const char **argv;
+        size_t argc;
+        const char **env;
+        size_t nenv;
+        const char *cwd;
+        uint64_t count;
+};
+
+struct proto_p_pool_create {
+        const char *name;
+        uint64_t size; /* slots; 0 = unlimited */
+        struct proto_policy policy;
+        struct proto_replicas replicas;
+        bool has_replicas;
+};
+
+/* pool.info, close, join, terminate, restart, delete */
+struct proto_p_pool {
+        const char *name;
+        double timeout; /* join */
+        bool has_timeout;
+        bool wait; /* terminate */
+};
+
+struct proto_p_pool_scale {
+        const char *name;
+        uint64_t count;
+};
+
+struct proto_p_subscribe {
+        const char **pools; /* NULL: all */
+        size_t npools;
+        const char **types; /* NULL: all */
+        size_t ntypes;
+};
+
 extern const struct proto_params_spec proto_spec_daemon_hello;
 extern const struct proto_params_spec proto_spec_daemon_ping;
 extern const struct proto_params_spec proto_spec_daemon_shutdown;
@@ -130,5 +218,17 @@ extern const struct proto_params_spec proto_spec_process_terminate;
 extern const struct proto_params_spec proto_spec_process_signal;
 extern const struct proto_params_spec proto_spec_process_info;
 extern const struct proto_params_spec proto_spec_process_list;
+extern const struct proto_params_spec proto_spec_process_start;
+extern const struct proto_params_spec proto_spec_process_restart;
+extern const struct proto_params_spec proto_spec_pool_create;
+extern const struct proto_params_spec proto_spec_pool_info;
+extern const struct proto_params_spec proto_spec_pool_list;
+extern const struct proto_params_spec proto_spec_pool_scale;
+extern const struct proto_params_spec proto_spec_pool_restart;
+extern const struct proto_params_spec proto_spec_pool_close;
+extern const struct proto_params_spec proto_spec_pool_join;
+extern const struct proto_params_spec proto_spec_pool_terminate;
+extern const struct proto_params_spec proto_spec_pool_delete;
+extern const struct proto_params_spec proto_spec_events_subscribe;
 
 #endif

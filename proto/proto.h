@@ -39,6 +39,18 @@
 #define PROTO_M_PROCESS_SIGNAL    "process.signal"
 #define PROTO_M_PROCESS_INFO      "process.info"
 #define PROTO_M_PROCESS_LIST      "process.list"
+#define PROTO_M_PROCESS_START     "process.start"
+#define PROTO_M_PROCESS_RESTART   "process.restart"
+#define PROTO_M_POOL_CREATE       "pool.create"
+#define PROTO_M_POOL_INFO         "pool.info"
+#define PROTO_M_POOL_LIST         "pool.list"
+#define PROTO_M_POOL_SCALE        "pool.scale"
+#define PROTO_M_POOL_RESTART      "pool.restart"
+#define PROTO_M_POOL_CLOSE        "pool.close"
+#define PROTO_M_POOL_JOIN         "pool.join"
+#define PROTO_M_POOL_TERMINATE    "pool.terminate"
+#define PROTO_M_POOL_DELETE       "pool.delete"
+#define PROTO_M_EVENTS_SUBSCRIBE  "events.subscribe"
 
 enum proto_msg_type {
         PROTO_REQUEST = 0,
@@ -63,6 +75,7 @@ enum proto_err {
         PROTO_E_INTERNAL,
         PROTO_E_NOT_RUNNING,   /* signal to a process that has ended */
         PROTO_E_SHUTTING_DOWN, /* the daemon is stopping */
+        PROTO_E_CLOSED,        /* the pool is closed to new processes */
         PROTO_E__COUNT
 };
 
@@ -90,9 +103,10 @@ struct proto_limits {
 void proto_limits_default(struct proto_limits *);
 
 /*
- * A decoded message. Views (method_len bytes of method, the msgpack
- * objects) point into the reader's buffer and the unpacked zone: valid
- * until the next proto_reader_next() or proto_reader_free().
+ * A decoded message. Views (the msgpack objects) point into the reader's
+ * buffer and the unpacked zone: valid until the next proto_reader_next(),
+ * proto_reader_space() or proto_reader_free(). Decode params into an
+ * arena before reading on.
  */
 struct proto_msg {
         enum proto_msg_type type;
@@ -114,7 +128,11 @@ struct proto_reader;
 
 struct proto_reader *proto_reader_new(const struct proto_limits *);
 void proto_reader_free(struct proto_reader *);
-/* Space for at least want more bytes: returns a pointer, sets *avail. */
+/*
+ * Space for at least want more bytes: returns a pointer, sets *avail.
+ * NULL (errno ENOMEM) if out of memory. May move the buffer, so call it
+ * only once done with the previous message.
+ */
 void *proto_reader_space(struct proto_reader *, size_t want, size_t *avail);
 /* Account for n bytes written into the space. */
 void proto_reader_commit(struct proto_reader *, size_t n);
@@ -127,6 +145,10 @@ size_t proto_reader_pending(const struct proto_reader *);
  * A message that is valid msgpack but not a valid envelope is also -1,
  * except that err->field is "msgid" etc. and, if the msgid could be
  * read, *msg has type and msgid set so the error can be addressed.
+ * *msg is an output, overwritten without being released: call
+ * proto_msg_clear() on it after each 1 (0 and -1 leave nothing to free).
+ * A response's msgid may be nil (has_msgid false): the answer to a
+ * request whose msgid was unreadable.
  */
 int proto_reader_next(struct proto_reader *, struct proto_msg *msg, struct proto_error *err);
 /* Release what proto_reader_next() put in msg. Safe on a zeroed msg. */

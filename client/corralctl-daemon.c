@@ -1,0 +1,253 @@
+/*
+ * corralctl-daemon.c -- the commands about the daemon itself (ping, hello,
+ * shutdown) and `call`, which sends any method with JSON parameters.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "proto.h"
+#include "corralctl.h"
+
+static double
+now_seconds(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Option parsing for commands with no operand and no option of their own.
+ * False when the command is done (--help, usage error) with *rc its status.
+ */
+static bool
+no_args(struct ctl *ctl, int argc, char **argv, int *rc)
+{
+        static const struct option opts[] = {CTL_COMMON_OPTIONS};
+        int ch;
+
+        if ((ch = ctl_getopt(ctl, argc, argv, "", opts, false)) != -1) {
+                *rc = ctl_option_other(ctl, ch);
+                return false;
+        }
+        return (*rc = ctl_want_args(ctl, argc, argv, 0, 0)) == CTL_EXIT_OK;
+}
+
+static int
+ping_run(struct ctl *ctl, int argc, char **argv)
+{
+        struct corral_error err;
+        double t0, rtt;
+        int rc;
+
+        if (!no_args(ctl, argc, argv, &rc) || (rc = ctl_connect(ctl)) != CTL_EXIT_OK)
+                return rc;
+        t0 = now_seconds();
+        if (corral_ping(ctl->conn, &err) == -1)
+                return ctl_fail(ctl, &err);
+        rtt = (now_seconds() - t0) * 1e3;
+        if (ctl->json)
+                return ctl_json_print(
+                    json_pack("{s:s,s:f}", "socket", ctl_socket_path(ctl), "rtt_ms", rtt));
+        printf("pong from %s: time=%.3f ms\n", ctl_socket_path(ctl), rtt);
+        return CTL_EXIT_OK;
+}
+
+const struct ctl_cmd ctl_cmd_ping = {
+    .name = "ping",
+    .run = ping_run,
+    .usage = "",
+    .summary = "Check that the daemon answers, and how fast",
+    .help = "Sends daemon.ping and prints the round-trip time, not counting the time to\n"
+            "connect. With --json: {\"socket\": PATH, \"rtt_ms\": MILLISECONDS}.\n",
+};
+
+static int
+hello_run(struct ctl *ctl, int argc, char **argv)
+{
+        struct corral_hello h;
+        struct corral_error err;
+        json_t *methods;
+        size_t i;
+        int rc;
+
+        if (!no_args(ctl, argc, argv, &rc) || (rc = ctl_connect(ctl)) != CTL_EXIT_OK)
+                return rc;
+        if (corral_hello(ctl->conn, &h, &err) == -1)
+                return ctl_fail(ctl, &err);
+        if (ctl->json) {
+                methods = json_array();
+                for (i = 0; h.methods[i] != NULL; i++)
+                        json_array_append_new(methods, json_string(h.methods[i]));
+                rc = ctl_json_print(json_pack("{s:i,s:s,s:I,s:o}", "protocol", (int)h.protocol,
+                                              "version", h.version, "pid", (json_int_t)h.pid,
+                                              "methods", methods));
+                corral_hello_clear(&h);
+                return rc;
+        }
+        printf("socket:   %s\n", ctl_socket_path(ctl));
+        printf("version:  %s\n", h.version);
+        printf("protocol: %u%s\n", h.protocol,
+               h.protocol == CORRAL_PROTOCOL ? "" : " (corralctl speaks another version)");
+        printf("pid:      %ld\n", (long)h.pid);
+        printf("methods: ");
+        for (i = 0; h.methods[i] != NULL; i++)
+                printf(" %s", h.methods[i]);
+        putchar('\n');
+        corral_hello_clear(&h);
+        return CTL_EXIT_OK;
+}
+
+const struct ctl_cmd ctl_cmd_hello = {
+    .name = "hello",
+    .run = hello_run,
+    .usage = "",
+    .summary = "Show the daemon's version, protocol, pid and methods",
+};
+
+/* Wait for the daemon to close the connection, as it does when it exits. */
+static int
+shutdown_wait(struct ctl *ctl)
+{
+        struct pollfd pfd = {.fd = corral_fd(ctl->conn), .events = POLLIN};
+        double deadline = ctl->has_timeout && ctl->timeout > 0 ? now_seconds() + ctl->timeout : 0;
+        char buf[4096];
+        ssize_t n;
+        int ms, r;
+
+        for (;;) {
+                ms = -1;
+                if (deadline > 0 && (ms = (int)((deadline - now_seconds()) * 1e3) + 1) <= 0) {
+                        ctl_warn("timeout: the daemon did not exit within %g s", ctl->timeout);
+                        return CTL_EXIT_IO;
+                }
+                if ((r = poll(&pfd, 1, ms)) == -1 && errno != EINTR) {
+                        ctl_warn("io: poll: %s", strerror(errno));
+                        return CTL_EXIT_IO;
+                }
+                if (r <= 0)
+                        continue;
+                /* Nothing more is expected; whatever comes is read and dropped. */
+                n = recv(pfd.fd, buf, sizeof buf, MSG_DONTWAIT);
+                if (n == 0 || (n == -1 && errno == ECONNRESET))
+                        return CTL_EXIT_OK;
+                if (n == -1 && errno != EINTR && errno != EAGAIN) {
+                        ctl_warn("io: recv: %s", strerror(errno));
+                        return CTL_EXIT_IO;
+                }
+        }
+}
+
+static int
+shutdown_run(struct ctl *ctl, int argc, char **argv)
+{
+        static const struct option opts[] = {
+            {"wait", no_argument, NULL, 'w'},
+            CTL_COMMON_OPTIONS,
+        };
+        struct corral_error err;
+        bool wait = false;
+        int ch, rc;
+
+        while ((ch = ctl_getopt(ctl, argc, argv, "w", opts, false)) != -1) {
+                if (ch != 'w')
+                        return ctl_option_other(ctl, ch);
+                wait = true;
+        }
+        if ((rc = ctl_want_args(ctl, argc, argv, 0, 0)) != CTL_EXIT_OK ||
+            (rc = ctl_connect(ctl)) != CTL_EXIT_OK)
+                return rc;
+        if (corral_shutdown(ctl->conn, &err) == -1)
+                return ctl_fail(ctl, &err);
+        if (wait && (rc = shutdown_wait(ctl)) != CTL_EXIT_OK)
+                return rc;
+        return ctl->json ? ctl_json_print(json_object()) : CTL_EXIT_OK;
+}
+
+const struct ctl_cmd ctl_cmd_shutdown = {
+    .name = "shutdown",
+    .run = shutdown_run,
+    .usage = "[--wait]",
+    .summary = "Stop the daemon and every process it supervises",
+    .help = "The daemon stops accepting connections, terminates every process (TERM,\n"
+            "then KILL after each one's grace period), answers pending joins, and exits.\n",
+    .options = "  -w, --wait           return only once the daemon has exited (bounded by\n"
+               "                       the global --timeout if one is given)\n",
+};
+
+static int
+call_run(struct ctl *ctl, int argc, char **argv)
+{
+        static const struct option opts[] = {CTL_COMMON_OPTIONS};
+        struct corral_result res;
+        struct corral_error err;
+        msgpack_sbuffer sb;
+        msgpack_packer pk;
+        json_error_t jerr;
+        json_t *params = NULL;
+        const char *method;
+        char *cause = NULL;
+        int ch, rc;
+
+        while ((ch = ctl_getopt(ctl, argc, argv, "", opts, false)) != -1)
+                return ctl_option_other(ctl, ch);
+        if ((rc = ctl_want_args(ctl, argc, argv, 1, 2)) != CTL_EXIT_OK)
+                return rc;
+        method = argv[optind];
+        if (optind + 1 < argc) {
+                if (strcmp(argv[optind + 1], "-") == 0)
+                        params = json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr);
+                else
+                        params = json_loads(argv[optind + 1], JSON_REJECT_DUPLICATES, &jerr);
+                if (params == NULL)
+                        return ctl_usage_error(ctl, "PARAMS: %s (line %d, column %d)", jerr.text,
+                                               jerr.line, jerr.column);
+                if (!json_is_object(params)) {
+                        json_decref(params);
+                        return ctl_usage_error(ctl, "PARAMS must be a JSON object");
+                }
+        }
+
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        if (params != NULL && ctl_json_to_msgpack(params, &pk, &cause) == -1) {
+                rc = ctl_usage_error(ctl, "PARAMS: %s", cause != NULL ? cause : "out of memory");
+                goto out;
+        }
+        if ((rc = ctl_connect(ctl)) != CTL_EXIT_OK)
+                goto out;
+        if (corral_call(ctl->conn, method, params != NULL ? sb.data : NULL, sb.size, &res, &err) ==
+            -1) {
+                rc = ctl_fail(ctl, &err);
+                goto out;
+        }
+        rc = ctl_json_print(ctl_json_from_msgpack(&res.obj));
+        corral_result_free(&res);
+out:
+        free(cause);
+        msgpack_sbuffer_destroy(&sb);
+        json_decref(params);
+        return rc;
+}
+
+const struct ctl_cmd ctl_cmd_call = {
+    .name = "call",
+    .run = call_run,
+    .usage = "METHOD [PARAMS|-]",
+    .summary = "Call any method with JSON parameters; print its result as JSON",
+    .help = "PARAMS is a JSON object, sent as the method's parameter map (- reads it\n"
+            "from standard input); without it the method gets no parameters. The result\n"
+            "is printed as JSON whether or not --json is given. In PARAMS, an object\n"
+            "{\"$base64\": \"...\"} alone is sent as binary data; in the result, bytes that\n"
+            "are not valid UTF-8 are shown the same way. See proto/PROTOCOL.md for the\n"
+            "methods and their parameters. The call is bounded by the global --timeout\n"
+            "(default 30s): give --timeout 0 before `call` for a join that waits longer.\n",
+    .example = "  corralctl call daemon.hello\n"
+               "  corralctl call process.list '{\"pool\": \"web\", \"live\": true}'\n"
+               "  corralctl call process.join '{\"name\": \"job\", \"timeout\": 5}'\n",
+};

@@ -1,0 +1,278 @@
+/*
+ * corralctl-json.c -- JSON for --json and `call`: msgpack objects to
+ * jansson values and back, and process records as JSON.
+ *
+ * Mapping: nil/bool/int/float/str/array/map as their JSON namesakes.
+ * Bytes (bin, or str that is not valid UTF-8) that are valid UTF-8 become
+ * strings, others {"$base64": "..."}; ext becomes {"$ext": TYPE,
+ * "$base64": "..."}. Map keys that are not strings are written as JSON
+ * text. On input (`call`), {"$base64": "..."} alone in an object is bin.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "corralctl.h"
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static json_t *
+base64_encode(const unsigned char *p, size_t n)
+{
+        size_t i, o = 0, len = (n + 2) / 3 * 4;
+        uint32_t v;
+        json_t *j;
+        char *s;
+
+        if ((s = malloc(len + 1)) == NULL)
+                return NULL;
+        for (i = 0; i + 2 < n; i += 3) {
+                v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+                s[o++] = b64[v >> 18 & 63];
+                s[o++] = b64[v >> 12 & 63];
+                s[o++] = b64[v >> 6 & 63];
+                s[o++] = b64[v & 63];
+        }
+        if (i < n) {
+                v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+                s[o++] = b64[v >> 18 & 63];
+                s[o++] = b64[v >> 12 & 63];
+                s[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+                s[o++] = '=';
+        }
+        s[o] = '\0';
+        j = json_stringn(s, o);
+        free(s);
+        return j;
+}
+
+/* Decode base64 (padding optional); a malloc'd buffer or NULL if invalid. */
+static unsigned char *
+base64_decode(const char *s, size_t n, size_t *outlen)
+{
+        unsigned char *out;
+        uint32_t acc = 0;
+        size_t i, o = 0;
+        const char *c;
+        int bits = 0;
+
+        while (n > 0 && s[n - 1] == '=')
+                n--;
+        if ((out = malloc(n * 3 / 4 + 1)) == NULL)
+                return NULL;
+        for (i = 0; i < n; i++) {
+                if (s[i] == '\0' || (c = strchr(b64, s[i])) == NULL) {
+                        free(out);
+                        return NULL;
+                }
+                acc = acc << 6 | (uint32_t)(c - b64);
+                if ((bits += 6) >= 8) {
+                        bits -= 8;
+                        out[o++] = (unsigned char)(acc >> bits);
+                }
+        }
+        *outlen = o;
+        return out;
+}
+
+/* Bytes as a JSON string if they are valid UTF-8, else {"$base64": ...}. */
+static json_t *
+json_bytes(const char *p, size_t n)
+{
+        json_t *j;
+
+        if ((j = json_stringn(p, n)) != NULL)
+                return j;
+        return json_pack("{s:o}", "$base64", base64_encode((const unsigned char *)p, n));
+}
+
+/* A map key as an object key: strings as they are, anything else as JSON text. */
+static char *
+json_key(const msgpack_object *k, size_t *len)
+{
+        json_t *j;
+        char *s;
+
+        if (k->type == MSGPACK_OBJECT_STR &&
+            memchr(k->via.str.ptr, '\0', k->via.str.size) == NULL) {
+                if ((s = strndup(k->via.str.ptr, k->via.str.size)) != NULL)
+                        *len = k->via.str.size;
+                return s;
+        }
+        if ((j = ctl_json_from_msgpack(k)) == NULL)
+                return NULL;
+        s = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+        json_decref(j);
+        if (s != NULL)
+                *len = strlen(s);
+        return s;
+}
+
+json_t *
+ctl_json_from_msgpack(const msgpack_object *o)
+{
+        json_t *j, *v;
+        uint32_t i;
+        size_t klen;
+        char *k;
+
+        switch (o->type) {
+        case MSGPACK_OBJECT_NIL:
+                return json_null();
+        case MSGPACK_OBJECT_BOOLEAN:
+                return json_boolean(o->via.boolean);
+        case MSGPACK_OBJECT_POSITIVE_INTEGER:
+                if (o->via.u64 > (uint64_t)LLONG_MAX)
+                        return json_real((double)o->via.u64);
+                return json_integer((json_int_t)o->via.u64);
+        case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+                return json_integer((json_int_t)o->via.i64);
+        case MSGPACK_OBJECT_FLOAT32:
+        case MSGPACK_OBJECT_FLOAT64:
+                /* JSON has no NaN or infinity. */
+                if (o->via.f64 != o->via.f64 || o->via.f64 > 1e308 || o->via.f64 < -1e308)
+                        return json_null();
+                return json_real(o->via.f64);
+        case MSGPACK_OBJECT_STR:
+                return json_bytes(o->via.str.ptr, o->via.str.size);
+        case MSGPACK_OBJECT_BIN:
+                return json_bytes(o->via.bin.ptr, o->via.bin.size);
+        case MSGPACK_OBJECT_EXT:
+                return json_pack(
+                    "{s:i,s:o}", "$ext", (int)o->via.ext.type, "$base64",
+                    base64_encode((const unsigned char *)o->via.ext.ptr, o->via.ext.size));
+        case MSGPACK_OBJECT_ARRAY:
+                if ((j = json_array()) == NULL)
+                        return NULL;
+                for (i = 0; i < o->via.array.size; i++) {
+                        if ((v = ctl_json_from_msgpack(&o->via.array.ptr[i])) == NULL ||
+                            json_array_append_new(j, v) == -1) {
+                                json_decref(j);
+                                return NULL;
+                        }
+                }
+                return j;
+        case MSGPACK_OBJECT_MAP:
+                if ((j = json_object()) == NULL)
+                        return NULL;
+                for (i = 0; i < o->via.map.size; i++) {
+                        k = json_key(&o->via.map.ptr[i].key, &klen);
+                        v = ctl_json_from_msgpack(&o->via.map.ptr[i].val);
+                        if (k == NULL || v == NULL || json_object_setn_new(j, k, klen, v) == -1) {
+                                free(k);
+                                json_decref(v);
+                                json_decref(j);
+                                return NULL;
+                        }
+                        free(k);
+                }
+                return j;
+        }
+        return NULL;
+}
+
+static int
+pack_fail(char **cause, const char *what)
+{
+        if (cause != NULL && *cause == NULL)
+                *cause = strdup(what);
+        return -1;
+}
+
+int
+ctl_json_to_msgpack(const json_t *j, msgpack_packer *pk, char **cause)
+{
+        const json_t *v;
+        const char *key, *s;
+        unsigned char *bin;
+        size_t i, len;
+
+        switch (json_typeof(j)) {
+        case JSON_NULL:
+                return msgpack_pack_nil(pk);
+        case JSON_TRUE:
+                return msgpack_pack_true(pk);
+        case JSON_FALSE:
+                return msgpack_pack_false(pk);
+        case JSON_INTEGER:
+                return msgpack_pack_int64(pk, json_integer_value(j));
+        case JSON_REAL:
+                return msgpack_pack_double(pk, json_real_value(j));
+        case JSON_STRING:
+                proto_pack_strn(pk, json_string_value(j), json_string_length(j));
+                return 0;
+        case JSON_ARRAY:
+                msgpack_pack_array(pk, json_array_size(j));
+                for (i = 0; i < json_array_size(j); i++) {
+                        if (ctl_json_to_msgpack(json_array_get(j, i), pk, cause) == -1)
+                                return -1;
+                }
+                return 0;
+        case JSON_OBJECT:
+                v = json_object_get(j, "$base64");
+                if (json_object_size(j) == 1 && json_is_string(v)) {
+                        s = json_string_value(v);
+                        if ((bin = base64_decode(s, json_string_length(v), &len)) == NULL)
+                                return pack_fail(cause, "invalid base64 in \"$base64\"");
+                        msgpack_pack_bin(pk, len);
+                        msgpack_pack_bin_body(pk, bin, len);
+                        free(bin);
+                        return 0;
+                }
+                msgpack_pack_map(pk, json_object_size(j));
+                json_object_foreach((json_t *)j, key, v)
+                {
+                        proto_pack_str(pk, key);
+                        if (ctl_json_to_msgpack(v, pk, cause) == -1)
+                                return -1;
+                }
+                return 0;
+        }
+        return pack_fail(cause, "unsupported JSON value");
+}
+
+static json_t *
+json_seconds_or_null(double t)
+{
+        return t > 0 ? json_real(t) : json_null();
+}
+
+json_t *
+ctl_json_record(const struct corral_process *p)
+{
+        const char *sig = p->signal > 0 ? proto_signal_name(p->signal) : NULL;
+        json_t *argv = json_array();
+        size_t i;
+
+        for (i = 0; p->argv != NULL && p->argv[i] != NULL; i++)
+                json_array_append_new(argv, json_bytes(p->argv[i], strlen(p->argv[i])));
+        return json_pack(
+            "{s:I,s:o,s:o,s:o,s:I,s:s,s:o,s:o,s:o,s:o,s:b}", "id", (json_int_t)p->id, "name",
+            json_bytes(p->name, strlen(p->name)), "pool", json_bytes(p->pool, strlen(p->pool)),
+            "argv", argv, "pid", (json_int_t)p->pid, "state", p->state, "started_at",
+            json_seconds_or_null(p->started_at), "ended_at", json_seconds_or_null(p->ended_at),
+            "exit_code", p->exit_code >= 0 ? json_integer(p->exit_code) : json_null(), "signal",
+            sig != NULL ? json_string(sig) : json_null(), "core_dumped", p->core_dumped);
+}
+
+/*
+ * Print j and release it: indented for a person, one line for a program.
+ * NULL (a failed conversion) is reported. Returns an exit status.
+ */
+int
+ctl_json_print(json_t *j)
+{
+        size_t flags = JSON_ENCODE_ANY | JSON_REAL_PRECISION(16);
+
+        if (j == NULL) {
+                ctl_warn("cannot convert the result to JSON");
+                return CTL_EXIT_IO;
+        }
+        flags |= isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT;
+        json_dumpf(j, stdout, flags);
+        fputc('\n', stdout);
+        json_decref(j);
+        return CTL_EXIT_OK;
+}

@@ -1,0 +1,29 @@
+/* method-pool-close.c -- pool.close: refuse new spawns (Python's Pool.close()). */
+#include "corrald.h"
+#include "events.h"
+#include "method.h"
+#include "pool.h"
+#include "request.h"
+
+static enum method_result
+pool_close_run(struct request *req, const void *params)
+{
+        const struct proto_p_pool *pp = params;
+        struct pool *pool = pool_find_req(req->daemon->pools, pp->name, req);
+
+        if (pool == NULL)
+                return METHOD_DONE;
+        if (!pool->closed) {
+                pool->closed = true;
+                events_pool(req->daemon, pool, "pool.closed");
+        }
+        pool_pack(pool, request_result(req));
+        request_done(req);
+        return METHOD_DONE;
+}
+
+const struct method method_pool_close = {
+    .name = PROTO_M_POOL_CLOSE,
+    .params = &proto_spec_pool_close,
+    .run = pool_close_run,
+};

@@ -1,0 +1,34 @@
+/* method-pool-list.c -- pool.list: every pool, as pool.info describes it. */
+#include "corrald.h"
+#include "method.h"
+#include "pool.h"
+#include "request.h"
+
+static enum method_result
+pool_list_run(struct request *req, const void *params)
+{
+        struct pool_table *pt = req->daemon->pools;
+        msgpack_packer *pk = request_result(req);
+        struct pool *pool;
+        uint32_t n = 0;
+
+        TAILQ_FOREACH(pool, pool_table_list(pt), entry)
+        n += !pool->deleting;
+        msgpack_pack_map(pk, 1);
+        proto_pack_str(pk, "pools");
+        msgpack_pack_array(pk, n);
+        TAILQ_FOREACH(pool, pool_table_list(pt), entry)
+        {
+                if (!pool->deleting)
+                        pool_pack(pool, pk);
+        }
+        request_done(req);
+        return METHOD_DONE;
+}
+
+const struct method method_pool_list = {
+    .name = PROTO_M_POOL_LIST,
+    .params = &proto_spec_pool_list,
+    .flags = METHOD_STOPPING_OK,
+    .run = pool_list_run,
+};

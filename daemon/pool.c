@@ -1,0 +1,598 @@
+/*
+ * pool.c -- pools: slots and the pending queue, replicas and scaling,
+ * close/join/terminate/delete, rolling restart.
+ *
+ * Starting pending members and stepping a rolling restart happen from the
+ * loop (sched_ev), never inside the state change that freed a slot, so a
+ * transition never recurses into another process's transition.
+ */
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "corrald.h"
+#include "events.h"
+#include "log.h"
+#include "pool.h"
+#include "process-table.h"
+#include "xmalloc.h"
+
+struct pool_table {
+        struct corrald *daemon;
+        struct pool_list pools;
+        unsigned count;
+        struct pool *dflt;
+};
+
+static void pool_sched_cb(evutil_socket_t, short, void *);
+
+static struct pool *
+pool_alloc(struct pool_table *pt, const char *name)
+{
+        struct pool *pool = xcalloc(1, sizeof *pool);
+
+        pool->table = pt;
+        pool->name = xstrdup(name);
+        policy_default(&pool->defaults, pt->daemon->config.default_grace);
+        TAILQ_INIT(&pool->members);
+        TAILQ_INIT(&pool->pending);
+        TAILQ_INIT(&pool->join_waiters);
+        TAILQ_INIT(&pool->delete_waiters);
+        TAILQ_INIT(&pool->roll_waiters);
+        pool->sched_ev = event_new(pt->daemon->base, -1, 0, pool_sched_cb, pool);
+        if (pool->sched_ev == NULL)
+                fatalx("cannot create an event");
+        TAILQ_INSERT_TAIL(&pt->pools, pool, entry);
+        pt->count++;
+        return pool;
+}
+
+static void
+pool_strv_free(char **v)
+{
+        char **a;
+
+        for (a = v; a != NULL && *a != NULL; a++)
+                free(*a);
+        free(v);
+}
+
+static void
+pool_free(struct pool *pool)
+{
+        pool_strv_free(pool->replicas.argv);
+        pool_strv_free(pool->replicas.env);
+        free(pool->replicas.cwd);
+        free(pool->workers);
+        free(pool->roll);
+        event_free(pool->sched_ev);
+        free(pool->name);
+        free(pool);
+}
+
+struct pool_table *
+pool_table_new(struct corrald *d)
+{
+        struct pool_table *pt = xcalloc(1, sizeof *pt);
+
+        pt->daemon = d;
+        TAILQ_INIT(&pt->pools);
+        pt->dflt = pool_alloc(pt, "default");
+        return pt;
+}
+
+void
+pool_table_free(struct pool_table *pt)
+{
+        struct pool *pool;
+
+        while ((pool = TAILQ_FIRST(&pt->pools)) != NULL) {
+                TAILQ_REMOVE(&pt->pools, pool, entry);
+                pool_free(pool);
+        }
+        free(pt);
+}
+
+struct pool_list *
+pool_table_list(struct pool_table *pt)
+{
+        return &pt->pools;
+}
+
+unsigned
+pool_table_count(const struct pool_table *pt)
+{
+        return pt->count;
+}
+
+struct pool *
+pool_find(struct pool_table *pt, const char *name)
+{
+        struct pool *pool;
+
+        /* Pools are few (configured by people), a list is enough. */
+        TAILQ_FOREACH(pool, &pt->pools, entry)
+        {
+                if (strcmp(pool->name, name) == 0)
+                        return pool;
+        }
+        return NULL;
+}
+
+struct pool *
+pool_find_req(struct pool_table *pt, const char *name, struct request *req)
+{
+        struct pool *pool = pool_find(pt, name);
+
+        if (pool == NULL || pool->deleting) {
+                request_error(req, PROTO_E_NOT_FOUND, "name", "no pool named '%s'", name);
+                return NULL;
+        }
+        return pool;
+}
+
+struct pool *
+pool_default(struct pool_table *pt)
+{
+        return pt->dflt;
+}
+
+void
+pool_add_member(struct pool *pool, struct process *p)
+{
+        TAILQ_INSERT_TAIL(&pool->members, p, pool_entry);
+}
+
+void
+pool_remove_member(struct pool *pool, struct process *p)
+{
+        unsigned i;
+
+        TAILQ_REMOVE(&pool->members, p, pool_entry);
+        for (i = 0; i < pool->nworkers; i++) {
+                if (pool->workers[i] == p)
+                        pool->workers[i] = NULL;
+        }
+}
+
+bool
+pool_slot_free(const struct pool *pool)
+{
+        return pool->size == 0 || pool->active < pool->size;
+}
+
+/* Insert by priority (lower first), then by arrival. */
+void
+pool_enqueue(struct pool *pool, struct process *p)
+{
+        struct process *q;
+
+        TAILQ_FOREACH(q, &pool->pending, pending_entry)
+        {
+                if (p->priority < q->priority || (p->priority == q->priority && p->seq < q->seq)) {
+                        TAILQ_INSERT_BEFORE(q, p, pending_entry);
+                        pool_schedule(pool);
+                        return;
+                }
+        }
+        TAILQ_INSERT_TAIL(&pool->pending, p, pending_entry);
+        pool_schedule(pool);
+}
+
+void
+pool_dequeue(struct pool *pool, struct process *p)
+{
+        struct process *q;
+
+        /* Only queued members are on the list; a pending member may not be yet. */
+        TAILQ_FOREACH(q, &pool->pending, pending_entry)
+        {
+                if (q == p) {
+                        TAILQ_REMOVE(&pool->pending, p, pending_entry);
+                        return;
+                }
+        }
+}
+
+struct process *
+pool_first_startable(const struct pool *pool)
+{
+        struct process *q;
+
+        TAILQ_FOREACH(q, &pool->pending, pending_entry)
+        {
+                if (process_deps_met(q))
+                        return q;
+        }
+        return NULL;
+}
+
+void
+pool_schedule(struct pool *pool)
+{
+        event_active(pool->sched_ev, EV_TIMEOUT, 0);
+}
+
+bool
+pool_is_idle(const struct pool *pool)
+{
+        struct process *p;
+
+        TAILQ_FOREACH(p, &pool->members, pool_entry)
+        {
+                if (!process_is_final(p))
+                        return false;
+        }
+        return true;
+}
+
+static void pool_finish_delete(struct pool *);
+static void pool_roll_step(struct pool *);
+
+static void
+pool_sched_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct pool *pool = arg;
+        struct process *p;
+
+        while (pool_slot_free(pool) && (p = pool_first_startable(pool)) != NULL)
+                process_start(p); /* takes it off the queue */
+        if (pool->nroll > 0)
+                pool_roll_step(pool);
+        if (pool_is_idle(pool)) {
+                request_waitq_wake(&pool->join_waiters, pool);
+                if (pool->deleting)
+                        pool_finish_delete(pool);
+        }
+}
+
+void
+pool_member_changed(struct pool *pool, struct process *p, enum process_state from)
+{
+        enum process_state to = p->state;
+        struct process fake = {.state = from};
+        bool had = process_holds_slot(&fake), has = process_holds_slot(p);
+
+        if (had && !has)
+                pool->active--;
+        else if (!had && has)
+                pool->active++;
+        /* Anything that may free a slot, end a join or step a roll: look from the loop. */
+        if ((had && !has) || process_is_final(p) || to == PROCESS_RUNNING)
+                pool_schedule(pool);
+}
+
+/* The environment a replica gets from its pool. */
+static char **
+pool_worker_env(const struct pool *pool, unsigned index)
+{
+        char **env = xcalloc(3, sizeof *env);
+
+        xasprintf(&env[0], "CORRAL_POOL=%s", pool->name);
+        xasprintf(&env[1], "CORRAL_WORKER_INDEX=%u", index);
+        return env;
+}
+
+static size_t
+pool_strv_len(char *const *v)
+{
+        size_t n = 0;
+
+        while (v != NULL && v[n] != NULL)
+                n++;
+        return n;
+}
+
+/* Start replica number index. */
+static struct process *
+pool_start_worker(struct pool *pool, unsigned index, struct proto_error *err)
+{
+        struct proto_p_spawn sp;
+        struct process_spec ps;
+        struct process *p;
+        char name[PROTO_NAME_MAX + 16], **env = pool_worker_env(pool, index);
+
+        memset(&sp, 0, sizeof sp);
+        sp.argv = (const char **)pool->replicas.argv;
+        sp.argc = pool_strv_len(pool->replicas.argv);
+        sp.env = (const char **)pool->replicas.env;
+        sp.nenv = pool_strv_len(pool->replicas.env);
+        sp.cwd = pool->replicas.cwd;
+        snprintf(name, sizeof name, "%s.%u", pool->name, index);
+        ps.sp = &sp;
+        ps.pool = pool;
+        ps.name = name;
+        ps.extra_env = (const char *const *)env;
+        ps.worker_index = (int)index;
+        p = process_new(pool->table->daemon->processes, &ps, err);
+        pool_strv_free(env);
+        if (p != NULL && index < pool->nworkers)
+                pool->workers[index] = p;
+        return p;
+}
+
+static char **
+pool_strv_copy(const char **v, size_t n)
+{
+        char **c;
+        size_t i;
+
+        if (v == NULL)
+                return NULL;
+        c = xcalloc(n + 1, sizeof *c);
+        for (i = 0; i < n; i++)
+                c[i] = xstrdup(v[i]);
+        return c;
+}
+
+struct pool *
+pool_create(struct pool_table *pt, const struct proto_p_pool_create *pc, struct proto_error *err)
+{
+        struct pool *pool;
+
+        if (pool_find(pt, pc->name) != NULL) {
+                proto_error_set(err, PROTO_E_EXISTS, "name", "a pool named '%s' exists", pc->name);
+                return NULL;
+        }
+        pool = pool_alloc(pt, pc->name);
+        pool->size = (unsigned)pc->size;
+        if (pc->has_replicas && !pc->policy.has_restart)
+                pool->defaults.restart = RESTART_ALWAYS; /* workers are meant to stay up */
+        policy_apply(&pool->defaults, &pc->policy);
+        if (pc->has_replicas) {
+                pool->has_replicas = true;
+                pool->replicas.argv = pool_strv_copy(pc->replicas.argv, pc->replicas.argc);
+                pool->replicas.env = pool_strv_copy(pc->replicas.env, pc->replicas.nenv);
+                pool->replicas.cwd = pc->replicas.cwd ? xstrdup(pc->replicas.cwd) : NULL;
+                if (pool_scale(pool, (unsigned)pc->replicas.count, err) != 0) {
+                        /* Nothing started (the first worker failed): no pool either. */
+                        if (pool_is_idle(pool) && TAILQ_EMPTY(&pool->members)) {
+                                TAILQ_REMOVE(&pt->pools, pool, entry);
+                                pt->count--;
+                                pool_free(pool);
+                                return NULL;
+                        }
+                }
+        }
+        log_info("pool %s created (size %u%s)", pool->name, pool->size,
+                 pool->has_replicas ? ", with replicas" : "");
+        events_pool(pt->daemon, pool, "pool.created");
+        return pool;
+}
+
+struct pool *
+pool_create_default(struct pool_table *pt, const char *name)
+{
+        struct pool *pool = pool_alloc(pt, name);
+
+        log_info("pool %s created with the defaults", pool->name);
+        events_pool(pt->daemon, pool, "pool.created");
+        return pool;
+}
+
+int
+pool_scale(struct pool *pool, unsigned count, struct proto_error *err)
+{
+        unsigned old = pool->replicas.count, i;
+
+        if (!pool->has_replicas) {
+                proto_error_set(err, PROTO_E_INVALID_PARAMS, "name",
+                                "pool '%s' has no replicas to scale", pool->name);
+                return -1;
+        }
+        if (count > pool->nworkers) {
+                pool->workers = xreallocarray(pool->workers, count, sizeof *pool->workers);
+                memset(pool->workers + pool->nworkers, 0,
+                       (count - pool->nworkers) * sizeof *pool->workers);
+                pool->nworkers = count;
+        }
+        pool->replicas.count = count;
+        /* Up: start the missing indices; the others are untouched. */
+        for (i = 0; i < count; i++) {
+                struct process *w = pool->workers[i];
+
+                if (w != NULL && !process_is_final(w))
+                        continue;
+                if (pool_start_worker(pool, i, err) == NULL) {
+                        pool->replicas.count = i;
+                        return -1;
+                }
+        }
+        /* Down: stop the highest indices gracefully. */
+        for (i = count; i < old && i < pool->nworkers; i++) {
+                struct process *w = pool->workers[i];
+
+                if (w != NULL && !process_is_final(w))
+                        process_terminate(w, w->policy.stop_signal, w->policy.grace);
+                pool->workers[i] = NULL;
+        }
+        if (old != count) {
+                log_info("pool %s scaled from %u to %u", pool->name, old, count);
+                events_pool(pool->table->daemon, pool, "pool.scaled");
+        }
+        return 0;
+}
+
+void
+pool_terminate(struct pool *pool)
+{
+        struct process *p, *next;
+
+        if (pool->has_replicas)
+                pool->replicas.count = 0;
+        /* Pending members first, so that no freed slot starts one of them. */
+        for (p = TAILQ_FIRST(&pool->pending); p != NULL; p = next) {
+                next = TAILQ_NEXT(p, pending_entry);
+                process_terminate(p, p->policy.stop_signal, p->policy.grace);
+        }
+        TAILQ_FOREACH(p, &pool->members, pool_entry)
+        {
+                if (!process_is_final(p) || p->state == PROCESS_FAILED)
+                        process_terminate(p, p->policy.stop_signal, p->policy.grace);
+        }
+        pool_schedule(pool);
+}
+
+/* Restart the next member of a rolling restart once the previous is up. */
+static void
+pool_roll_step(struct pool *pool)
+{
+        struct process_table *t = pool->table->daemon->processes;
+
+        while (pool->roll_pos < pool->nroll) {
+                struct process *p = process_find_id(t, pool->roll[pool->roll_pos]);
+
+                if (p == NULL || p->pool != pool) {
+                        pool->roll_pos++;
+                        continue;
+                }
+                if (p->state == PROCESS_RUNNING && p->restarts > 0 && p->roll_started &&
+                    !p->restart_after_stop) {
+                        p->roll_started = false;
+                        pool->roll_pos++; /* up again: on to the next */
+                        continue;
+                }
+                if (process_is_final(p)) {
+                        p->roll_started = false;
+                        pool->roll_pos++;
+                        continue;
+                }
+                if (!p->roll_started) {
+                        p->roll_started = true;
+                        process_restart(p);
+                }
+                return; /* wait for it */
+        }
+        free(pool->roll);
+        pool->roll = NULL;
+        pool->nroll = pool->roll_pos = 0;
+        log_info("pool %s: rolling restart done", pool->name);
+        events_pool(pool->table->daemon, pool, "pool.restarted");
+        request_waitq_wake(&pool->roll_waiters, pool);
+}
+
+void
+pool_restart(struct pool *pool)
+{
+        struct process *p;
+        unsigned n = 0;
+
+        if (pool->nroll > 0)
+                return; /* already rolling: the caller waits for that one */
+        TAILQ_FOREACH(p, &pool->members, pool_entry)
+        {
+                if (!process_is_final(p) && p->state != PROCESS_PENDING)
+                        n++;
+        }
+        pool->roll = xcalloc(n + 1, sizeof *pool->roll);
+        TAILQ_FOREACH(p, &pool->members, pool_entry)
+        {
+                if (!process_is_final(p) && p->state != PROCESS_PENDING) {
+                        p->roll_started = false;
+                        pool->roll[pool->nroll++] = p->id;
+                }
+        }
+        pool->roll_pos = 0;
+        log_info("pool %s: rolling restart of %u members", pool->name, pool->nroll);
+        if (pool->nroll == 0) {
+                free(pool->roll);
+                pool->roll = NULL;
+        }
+        pool_schedule(pool);
+        if (pool->nroll == 0)
+                request_waitq_wake(&pool->roll_waiters, pool);
+}
+
+static void
+pool_finish_delete(struct pool *pool)
+{
+        struct pool_table *pt = pool->table;
+        struct process *p;
+
+        TAILQ_FOREACH(p, &pool->members, pool_entry)
+        p->pool = NULL; /* ended records keep the pool's name only */
+        TAILQ_REMOVE(&pt->pools, pool, entry);
+        pt->count--;
+        log_info("pool %s deleted", pool->name);
+        events_pool(pt->daemon, pool, "pool.deleted");
+        request_waitq_wake(&pool->roll_waiters, pool);
+        request_waitq_wake(&pool->delete_waiters, pool);
+        pool_free(pool);
+}
+
+void
+pool_delete(struct pool *pool)
+{
+        pool->closed = true;
+        pool->deleting = true;
+        pool_terminate(pool);
+}
+
+static unsigned
+pool_count_state(const struct pool *pool, enum process_state s)
+{
+        const struct process *p;
+        unsigned n = 0;
+
+        TAILQ_FOREACH(p, &pool->members, pool_entry)
+        {
+                if (p->state == s)
+                        n++;
+        }
+        return n;
+}
+
+void
+pool_pack(const struct pool *pool, msgpack_packer *pk)
+{
+        enum process_state s;
+        unsigned live = 0;
+        const struct process *p;
+
+        TAILQ_FOREACH(p, &pool->members, pool_entry)
+        {
+                if (!process_is_final(p))
+                        live++;
+        }
+        msgpack_pack_map(pk, 9 + POLICY_PACK_PAIRS);
+        proto_pack_kv_str(pk, "name", pool->name);
+        proto_pack_kv_uint(pk, "size", pool->size);
+        proto_pack_kv_uint(pk, "active", pool->active);
+        proto_pack_kv_uint(pk, "live", live);
+        proto_pack_kv_bool(pk, "closed", pool->closed);
+        proto_pack_kv_bool(pk, "rolling", pool->nroll > 0);
+        proto_pack_str(pk, "replicas");
+        if (pool->has_replicas) {
+                size_t argc = pool_strv_len(pool->replicas.argv), i;
+
+                msgpack_pack_map(pk, 3);
+                proto_pack_kv_uint(pk, "count", pool->replicas.count);
+                proto_pack_str(pk, "argv");
+                msgpack_pack_array(pk, argc);
+                for (i = 0; i < argc; i++)
+                        proto_pack_str(pk, pool->replicas.argv[i]);
+                if (pool->replicas.cwd != NULL)
+                        proto_pack_kv_str(pk, "cwd", pool->replicas.cwd);
+                else
+                        proto_pack_kv_nil(pk, "cwd");
+        } else
+                msgpack_pack_nil(pk);
+        proto_pack_str(pk, "states");
+        msgpack_pack_map(pk, PROCESS_STATE_COUNT);
+        for (s = 0; s < PROCESS_STATE_COUNT; s++)
+                proto_pack_kv_uint(pk, process_state_name(s), pool_count_state(pool, s));
+        proto_pack_str(pk, "members");
+        {
+                uint32_t n = 0;
+
+                TAILQ_FOREACH(p, &pool->members, pool_entry)
+                n++;
+                msgpack_pack_array(pk, n);
+                TAILQ_FOREACH(p, &pool->members, pool_entry)
+                msgpack_pack_uint64(pk, p->id);
+        }
+        policy_pack_pairs(&pool->defaults, pk);
+}

@@ -1,0 +1,411 @@
+/*
+ * spec.c -- the parameters of every method, as tables for the decoder in
+ * params.c. Each row is one parameter of PROTOCOL.md: its wire name, type,
+ * bounds and where it lands in the method's struct. Cross-field rules
+ * (exactly one of id or name) are the specs' check functions.
+ */
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "proto.h"
+
+#define SECONDS_MAX     1000000000 /* about 31 years: "forever" is leaving it out */
+#define TERMINATE_GRACE 10.0
+#define NFIELDS(a)      (sizeof(a) / sizeof((a)[0]))
+
+/* The target is the first member, so one check serves every method. */
+_Static_assert(offsetof(struct proto_p_join, t) == 0, "target first");
+_Static_assert(offsetof(struct proto_p_terminate, t) == 0, "target first");
+_Static_assert(offsetof(struct proto_p_signal, t) == 0, "target first");
+_Static_assert(offsetof(struct proto_p_info, t) == 0, "target first");
+_Static_assert(offsetof(struct proto_p_start, t) == 0, "target first");
+
+/* id and name rows; the target is at offset 0 of every struct using them. */
+#define TARGET_ID                                                                                  \
+        {                                                                                          \
+                .name = "id", .type = PF_UINT, .off = offsetof(struct proto_target, id),           \
+                .has_off = offsetof(struct proto_target, has_id)                                   \
+        }
+#define TARGET_NAME                                                                                \
+        {                                                                                          \
+                .name = "name", .type = PF_NAME, .off = offsetof(struct proto_target, name)        \
+        }
+
+static int
+check_target(const void *params, struct proto_error *err)
+{
+        const struct proto_target *t = params;
+
+        if (t->has_id == (t->name != NULL)) {
+                proto_error_set(err, PROTO_E_INVALID_PARAMS, "id",
+                                "give exactly one of id or name");
+                return -1;
+        }
+        return 0;
+}
+
+const struct proto_params_spec proto_spec_daemon_hello = {.method = PROTO_M_DAEMON_HELLO,
+                                                          .size = sizeof(struct proto_p_none)};
+const struct proto_params_spec proto_spec_daemon_ping = {.method = PROTO_M_DAEMON_PING,
+                                                         .size = sizeof(struct proto_p_none)};
+const struct proto_params_spec proto_spec_daemon_shutdown = {.method = PROTO_M_DAEMON_SHUTDOWN,
+                                                             .size = sizeof(struct proto_p_none)};
+
+/* The restart-policy rows, for any struct embedding a proto_policy at member. */
+static const char *const restart_names[] = {"no", "on-failure", "always", NULL};
+static const char *const ready_names[] = {"spawned", "uptime", "notify", NULL};
+static const char *const wait_names[] = {"none", "ready", NULL};
+
+#define POLICY_OFF(T, M, f) (offsetof(T, M) + offsetof(struct proto_policy, f))
+#define POLICY_SECONDS(T, M, key)                                                          \
+        {                                                                                          \
+                .name = #key, .type = PF_SECONDS, .off = POLICY_OFF(T, M, key),            \
+                .has_off = POLICY_OFF(T, M, has_##key), .max = SECONDS_MAX                 \
+        }
+#define POLICY_FIELDS(T, M)                                                                \
+        {.name = "restart",                                                                        \
+         .type = PF_ENUM,                                                                          \
+         .off = POLICY_OFF(T, M, restart),                                                 \
+         .has_off = POLICY_OFF(T, M, has_restart),                                         \
+         .enum_names = restart_names},                                                             \
+            {.name = "success_codes",                                                              \
+             .type = PF_INTV,                                                                      \
+             .off = POLICY_OFF(T, M, success_codes),                                       \
+             .has_off = POLICY_OFF(T, M, has_success_codes),                               \
+             .count_off = POLICY_OFF(T, M, nsuccess_codes),                                \
+             .min = 0,                                                                             \
+             .max = 255,                                                                           \
+             .max_len = 256},                                                                      \
+            POLICY_SECONDS(T, M, restart_delay),                                           \
+            POLICY_SECONDS(T, M, restart_delay_max),                                       \
+            POLICY_SECONDS(T, M, min_uptime),                                              \
+            {.name = "start_limit_burst",                                                          \
+             .type = PF_UINT,                                                                      \
+             .off = POLICY_OFF(T, M, start_limit_burst),                                   \
+             .has_off = POLICY_OFF(T, M, has_start_limit_burst),                           \
+             .max = 10000},                                                                        \
+            POLICY_SECONDS(T, M, start_limit_interval),                                    \
+            POLICY_SECONDS(T, M, failed_retry_after),                                      \
+            {.name = "ready",                                                                      \
+             .type = PF_ENUM,                                                                      \
+             .off = POLICY_OFF(T, M, ready),                                               \
+             .has_off = POLICY_OFF(T, M, has_ready),                                       \
+             .enum_names = ready_names},                                                           \
+            POLICY_SECONDS(T, M, ready_timeout),                                           \
+            {.name = "stop_signal",                                                                \
+             .type = PF_SIGNAL,                                                                    \
+             .off = POLICY_OFF(T, M, stop_signal),                                         \
+             .has_off = POLICY_OFF(T, M, has_stop_signal)},                                \
+            POLICY_SECONDS(T, M, grace)
+
+static const struct proto_field spawn_fields[] = {
+    {.name = "argv",
+     .type = PF_STRV,
+     .flags = PF_REQUIRED,
+     .off = offsetof(struct proto_p_spawn, argv),
+     .count_off = offsetof(struct proto_p_spawn, argc),
+     .max = PROTO_ARGV_MAX},
+    {.name = "name", .type = PF_NAME, .off = offsetof(struct proto_p_spawn, name)},
+    {.name = "pool", .type = PF_NAME, .off = offsetof(struct proto_p_spawn, pool)},
+    {.name = "env",
+     .type = PF_ENV,
+     .off = offsetof(struct proto_p_spawn, env),
+     .count_off = offsetof(struct proto_p_spawn, nenv),
+     .max = PROTO_ENV_MAX},
+    {.name = "env_clear", .type = PF_BOOL, .off = offsetof(struct proto_p_spawn, env_clear)},
+    {.name = "cwd", .type = PF_PATH, .off = offsetof(struct proto_p_spawn, cwd)},
+    {.name = "stdin",
+     .type = PF_BYTES,
+     .off = offsetof(struct proto_p_spawn, stdin_data),
+     .has_off = offsetof(struct proto_p_spawn, has_stdin),
+     .count_off = offsetof(struct proto_p_spawn, stdin_len),
+     .max_len = PROTO_MAX_MESSAGE_DEFAULT},
+    {.name = "wait",
+     .type = PF_ENUM,
+     .off = offsetof(struct proto_p_spawn, wait),
+     .enum_names = wait_names},
+    {.name = "after",
+     .type = PF_TARGETV,
+     .off = offsetof(struct proto_p_spawn, after),
+     .count_off = offsetof(struct proto_p_spawn, nafter),
+     .max_len = 1024},
+    {.name = "priority",
+     .type = PF_INT,
+     .off = offsetof(struct proto_p_spawn, priority),
+     .has_off = offsetof(struct proto_p_spawn, has_priority),
+     .min = -1000000,
+     .max = 1000000},
+    POLICY_FIELDS(struct proto_p_spawn, policy),
+};
+const struct proto_params_spec proto_spec_process_spawn = {
+    .method = PROTO_M_PROCESS_SPAWN,
+    .fields = spawn_fields,
+    .nfields = NFIELDS(spawn_fields),
+    .size = sizeof(struct proto_p_spawn),
+};
+
+static const struct proto_field join_fields[] = {
+    TARGET_ID,
+    TARGET_NAME,
+    {.name = "timeout",
+     .type = PF_SECONDS,
+     .off = offsetof(struct proto_p_join, timeout),
+     .has_off = offsetof(struct proto_p_join, has_timeout),
+     .max = SECONDS_MAX},
+};
+const struct proto_params_spec proto_spec_process_join = {
+    .method = PROTO_M_PROCESS_JOIN,
+    .fields = join_fields,
+    .nfields = NFIELDS(join_fields),
+    .size = sizeof(struct proto_p_join),
+    .check = check_target,
+};
+
+/*
+ * Besides the target, fills the documented defaults (TERM, 10 s) so that
+ * signal and grace are usable as they are; has_signal / has_grace still
+ * tell whether the client gave them. params is the decoder's writable
+ * output: const only in the hook's signature.
+ */
+static int
+check_terminate(const void *params, struct proto_error *err)
+{
+        struct proto_p_terminate *p = (struct proto_p_terminate *)(uintptr_t)params;
+
+        if (check_target(params, err) < 0)
+                return -1;
+        if (!p->has_signal)
+                p->signal = SIGTERM;
+        if (!p->has_grace)
+                p->grace = TERMINATE_GRACE;
+        return 0;
+}
+
+static const struct proto_field terminate_fields[] = {
+    TARGET_ID,
+    TARGET_NAME,
+    {.name = "signal",
+     .type = PF_SIGNAL,
+     .off = offsetof(struct proto_p_terminate, signal),
+     .has_off = offsetof(struct proto_p_terminate, has_signal)},
+    {.name = "grace",
+     .type = PF_SECONDS,
+     .off = offsetof(struct proto_p_terminate, grace),
+     .has_off = offsetof(struct proto_p_terminate, has_grace),
+     .max = SECONDS_MAX},
+    {.name = "wait", .type = PF_BOOL, .off = offsetof(struct proto_p_terminate, wait)},
+};
+const struct proto_params_spec proto_spec_process_terminate = {
+    .method = PROTO_M_PROCESS_TERMINATE,
+    .fields = terminate_fields,
+    .nfields = NFIELDS(terminate_fields),
+    .size = sizeof(struct proto_p_terminate),
+    .check = check_terminate,
+};
+
+static const struct proto_field signal_fields[] = {
+    TARGET_ID,
+    TARGET_NAME,
+    {.name = "signal",
+     .type = PF_SIGNAL,
+     .flags = PF_REQUIRED,
+     .off = offsetof(struct proto_p_signal, signal)},
+    {.name = "group", .type = PF_BOOL, .off = offsetof(struct proto_p_signal, group)},
+};
+const struct proto_params_spec proto_spec_process_signal = {
+    .method = PROTO_M_PROCESS_SIGNAL,
+    .fields = signal_fields,
+    .nfields = NFIELDS(signal_fields),
+    .size = sizeof(struct proto_p_signal),
+    .check = check_target,
+};
+
+static const struct proto_field info_fields[] = {
+    TARGET_ID,
+    TARGET_NAME,
+};
+const struct proto_params_spec proto_spec_process_info = {
+    .method = PROTO_M_PROCESS_INFO,
+    .fields = info_fields,
+    .nfields = NFIELDS(info_fields),
+    .size = sizeof(struct proto_p_info),
+    .check = check_target,
+};
+
+static const struct proto_field list_fields[] = {
+    {.name = "pool", .type = PF_NAME, .off = offsetof(struct proto_p_list, pool)},
+    {.name = "live", .type = PF_BOOL, .off = offsetof(struct proto_p_list, live)},
+};
+const struct proto_params_spec proto_spec_process_list = {
+    .method = PROTO_M_PROCESS_LIST,
+    .fields = list_fields,
+    .nfields = NFIELDS(list_fields),
+    .size = sizeof(struct proto_p_list),
+};
+
+static const struct proto_field start_fields[] = {
+    TARGET_ID,
+    TARGET_NAME,
+    {.name = "wait",
+     .type = PF_ENUM,
+     .off = offsetof(struct proto_p_start, wait),
+     .enum_names = wait_names},
+};
+const struct proto_params_spec proto_spec_process_start = {
+    .method = PROTO_M_PROCESS_START,
+    .fields = start_fields,
+    .nfields = NFIELDS(start_fields),
+    .size = sizeof(struct proto_p_start),
+    .check = check_target,
+};
+const struct proto_params_spec proto_spec_process_restart = {
+    .method = PROTO_M_PROCESS_RESTART,
+    .fields = start_fields,
+    .nfields = NFIELDS(start_fields),
+    .size = sizeof(struct proto_p_start),
+    .check = check_target,
+};
+
+static const struct proto_field replicas_fields[] = {
+    {.name = "argv",
+     .type = PF_STRV,
+     .flags = PF_REQUIRED,
+     .off = offsetof(struct proto_replicas, argv),
+     .count_off = offsetof(struct proto_replicas, argc),
+     .max = PROTO_ARGV_MAX},
+    {.name = "env",
+     .type = PF_ENV,
+     .off = offsetof(struct proto_replicas, env),
+     .count_off = offsetof(struct proto_replicas, nenv),
+     .max = PROTO_ENV_MAX},
+    {.name = "cwd", .type = PF_PATH, .off = offsetof(struct proto_replicas, cwd)},
+    {.name = "count",
+     .type = PF_UINT,
+     .flags = PF_REQUIRED,
+     .off = offsetof(struct proto_replicas, count),
+     .max = 10000},
+};
+static const struct proto_params_spec replicas_spec = {
+    .method = "replicas",
+    .fields = replicas_fields,
+    .nfields = NFIELDS(replicas_fields),
+    .size = sizeof(struct proto_replicas),
+};
+
+static const struct proto_field pool_create_fields[] = {
+    {.name = "name",
+     .type = PF_NAME,
+     .flags = PF_REQUIRED,
+     .off = offsetof(struct proto_p_pool_create, name)},
+    {.name = "size", .type = PF_UINT, .off = offsetof(struct proto_p_pool_create, size),
+     .max = 1000000},
+    {.name = "replicas",
+     .type = PF_STRUCT,
+     .off = offsetof(struct proto_p_pool_create, replicas),
+     .has_off = offsetof(struct proto_p_pool_create, has_replicas),
+     .sub = &replicas_spec},
+    POLICY_FIELDS(struct proto_p_pool_create, policy),
+};
+const struct proto_params_spec proto_spec_pool_create = {
+    .method = PROTO_M_POOL_CREATE,
+    .fields = pool_create_fields,
+    .nfields = NFIELDS(pool_create_fields),
+    .size = sizeof(struct proto_p_pool_create),
+};
+
+#define POOL_NAME_FIELD                                                                            \
+        {                                                                                          \
+                .name = "name", .type = PF_NAME, .flags = PF_REQUIRED,                             \
+                .off = offsetof(struct proto_p_pool, name)                                         \
+        }
+static const struct proto_field pool_fields[] = {POOL_NAME_FIELD};
+static const struct proto_field pool_join_fields[] = {
+    POOL_NAME_FIELD,
+    {.name = "timeout",
+     .type = PF_SECONDS,
+     .off = offsetof(struct proto_p_pool, timeout),
+     .has_off = offsetof(struct proto_p_pool, has_timeout),
+     .max = SECONDS_MAX},
+};
+static const struct proto_field pool_terminate_fields[] = {
+    POOL_NAME_FIELD,
+    {.name = "wait", .type = PF_BOOL, .off = offsetof(struct proto_p_pool, wait)},
+};
+#define POOL_SPEC(var, m, rows)                                                                  \
+        const struct proto_params_spec var = {                                                     \
+            .method = m,                                                                           \
+            .fields = rows,                                                                        \
+            .nfields = NFIELDS(rows),                                                              \
+            .size = sizeof(struct proto_p_pool),                                                   \
+        }
+POOL_SPEC(proto_spec_pool_info, PROTO_M_POOL_INFO, pool_fields);
+POOL_SPEC(proto_spec_pool_restart, PROTO_M_POOL_RESTART, pool_fields);
+POOL_SPEC(proto_spec_pool_close, PROTO_M_POOL_CLOSE, pool_fields);
+POOL_SPEC(proto_spec_pool_delete, PROTO_M_POOL_DELETE, pool_fields);
+POOL_SPEC(proto_spec_pool_join, PROTO_M_POOL_JOIN, pool_join_fields);
+POOL_SPEC(proto_spec_pool_terminate, PROTO_M_POOL_TERMINATE, pool_terminate_fields);
+
+const struct proto_params_spec proto_spec_pool_list = {.method = PROTO_M_POOL_LIST,
+                                                       .size = sizeof(struct proto_p_none)};
+
+static const struct proto_field pool_scale_fields[] = {
+    {.name = "name",
+     .type = PF_NAME,
+     .flags = PF_REQUIRED,
+     .off = offsetof(struct proto_p_pool_scale, name)},
+    {.name = "count",
+     .type = PF_UINT,
+     .flags = PF_REQUIRED,
+     .off = offsetof(struct proto_p_pool_scale, count),
+     .max = 10000},
+};
+const struct proto_params_spec proto_spec_pool_scale = {
+    .method = PROTO_M_POOL_SCALE,
+    .fields = pool_scale_fields,
+    .nfields = NFIELDS(pool_scale_fields),
+    .size = sizeof(struct proto_p_pool_scale),
+};
+
+static const struct proto_field subscribe_fields[] = {
+    {.name = "pools",
+     .type = PF_STRV,
+     .off = offsetof(struct proto_p_subscribe, pools),
+     .count_off = offsetof(struct proto_p_subscribe, npools),
+     .max = 1024,
+     .max_len = PROTO_NAME_MAX},
+    {.name = "types",
+     .type = PF_STRV,
+     .off = offsetof(struct proto_p_subscribe, types),
+     .count_off = offsetof(struct proto_p_subscribe, ntypes),
+     .max = 64,
+     .max_len = 64},
+};
+const struct proto_params_spec proto_spec_events_subscribe = {
+    .method = PROTO_M_EVENTS_SUBSCRIBE,
+    .fields = subscribe_fields,
+    .nfields = NFIELDS(subscribe_fields),
+    .size = sizeof(struct proto_p_subscribe),
+};
+
+static const struct proto_params_spec *const specs[] = {
+    &proto_spec_daemon_hello,   &proto_spec_daemon_ping,  &proto_spec_daemon_shutdown,
+    &proto_spec_process_spawn,  &proto_spec_process_join, &proto_spec_process_terminate,
+    &proto_spec_process_signal, &proto_spec_process_info, &proto_spec_process_list,
+    &proto_spec_process_start,  &proto_spec_process_restart, &proto_spec_pool_create,
+    &proto_spec_pool_info,      &proto_spec_pool_list,     &proto_spec_pool_scale,
+    &proto_spec_pool_restart,   &proto_spec_pool_close,    &proto_spec_pool_join,
+    &proto_spec_pool_terminate, &proto_spec_pool_delete,   &proto_spec_events_subscribe,
+};
+
+const struct proto_params_spec *
+proto_params_lookup(const char *method)
+{
+        if (method == NULL)
+                return NULL;
+        for (size_t i = 0; i < NFIELDS(specs); i++) {
+                if (strcmp(specs[i]->method, method) == 0)
+                        return specs[i];
+        }
+        return NULL;
+}

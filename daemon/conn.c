@@ -319,8 +319,15 @@ conn_read_cb(struct bufferevent *bev, void *arg)
         while (evbuffer_get_length(in) > 0) {
                 size_t avail;
                 void *space = proto_reader_space(c->reader, CONN_READ_CHUNK, &avail);
-                int n = evbuffer_remove(in, space, avail);
+                int n;
 
+                if (space == NULL) {
+                        log_warn("conn %llu: out of memory buffering input; closing",
+                                 (unsigned long long)c->id);
+                        conn_kill(c);
+                        return;
+                }
+                n = evbuffer_remove(in, space, avail);
                 if (n <= 0)
                         break;
                 proto_reader_commit(c->reader, (size_t)n);

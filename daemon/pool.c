@@ -144,6 +144,8 @@ void
 pool_add_member(struct pool *pool, struct process *p)
 {
         TAILQ_INSERT_TAIL(&pool->members, p, pool_entry);
+        if (!process_is_final(p))
+                pool->live++;
 }
 
 void
@@ -219,14 +221,7 @@ pool_schedule(struct pool *pool)
 bool
 pool_is_idle(const struct pool *pool)
 {
-        struct process *p;
-
-        TAILQ_FOREACH(p, &pool->members, pool_entry)
-        {
-                if (!process_is_final(p))
-                        return false;
-        }
-        return true;
+        return pool->live == 0;
 }
 
 static void pool_finish_delete(struct pool *);
@@ -255,6 +250,11 @@ pool_member_changed(struct pool *pool, struct process *p, enum process_state fro
         enum process_state to = p->state;
         struct process fake = {.state = from};
         bool had = process_holds_slot(&fake), has = process_holds_slot(p);
+
+        if (process_is_final(&fake) && !process_is_final(p))
+                pool->live++;
+        else if (!process_is_final(&fake) && process_is_final(p))
+                pool->live--;
 
         if (had && !has)
                 pool->active--;
@@ -549,14 +549,9 @@ void
 pool_pack(const struct pool *pool, msgpack_packer *pk)
 {
         enum process_state s;
-        unsigned live = 0;
+        unsigned live = pool->live;
         const struct process *p;
 
-        TAILQ_FOREACH(p, &pool->members, pool_entry)
-        {
-                if (!process_is_final(p))
-                        live++;
-        }
         msgpack_pack_map(pk, 9 + POLICY_PACK_PAIRS);
         proto_pack_kv_str(pk, "name", pool->name);
         proto_pack_kv_uint(pk, "size", pool->size);

@@ -35,6 +35,7 @@ struct pool {
         char *name;
         unsigned size;   /* slots; 0 = unlimited */
         unsigned active; /* members holding a slot */
+        unsigned live;   /* members not in a final state */
         struct policy defaults;
         bool closed;
         bool deleting;

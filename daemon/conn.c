@@ -18,6 +18,7 @@
 #include "conn.h"
 #include "corrald.h"
 #include "events.h"
+#include "queue.h"
 #include "log.h"
 #include "method.h"
 #include "request.h"
@@ -43,6 +44,7 @@ struct conn {
         bool closing;              /* flushing its last answers */
         bool paused;               /* reading paused for backpressure */
         bool subscribed;           /* receives events */
+        unsigned reservations;     /* queue messages reserved through this connection */
         struct event *flush_timer; /* bounds a closing connection's final flush */
         TAILQ_ENTRY(conn) entry;
 };
@@ -62,6 +64,9 @@ conn_kill(struct conn *c)
         c->dead = true;
         if (c->subscribed)
                 events_unsubscribe(d->events, c);
+        /* Reserved messages go back to their queues at once. */
+        if (c->reservations > 0)
+                queue_release_conn(d->queues, c);
         bufferevent_disable(c->bev, EV_READ | EV_WRITE);
         TAILQ_REMOVE(&d->conns, c, entry);
         TAILQ_INSERT_TAIL(&d->dead_conns, c, entry);
@@ -217,6 +222,18 @@ conn_close_after_flush(struct conn *c)
         bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
         if (conn_output_pending(c) == 0)
                 conn_kill(c);
+}
+
+void
+conn_reservations_add(struct conn *c, int delta)
+{
+        c->reservations = (unsigned)((int)c->reservations + delta);
+}
+
+unsigned
+conn_reservations(const struct conn *c)
+{
+        return c->reservations;
 }
 
 void

@@ -45,6 +45,10 @@ void conn_request_parked(struct conn *, struct request *);
 void conn_request_unparked(struct conn *, struct request *);
 unsigned conn_parked_count(const struct conn *);
 
+/* Queue reservations held by this connection (so closing it knows to release). */
+void conn_reservations_add(struct conn *, int delta);
+unsigned conn_reservations(const struct conn *);
+
 /* The peer's credentials, from SO_PEERCRED at accept. */
 pid_t conn_peer_pid(const struct conn *);
 uid_t conn_peer_uid(const struct conn *);

@@ -21,6 +21,7 @@
 #include "notify.h"
 #include "pool.h"
 #include "process.h"
+#include "queue.h"
 #include "server.h"
 #include "xmalloc.h"
 
@@ -38,6 +39,9 @@ static const char corrald_usage[] =
     "      --history N        keep the records of the last N ended processes (1000)\n"
     "      --grace SECONDS    default time between the stop signal and KILL (10)\n"
     "      --max-message BYTES  largest request accepted (16777216)\n"
+    "      --state-dir DIR    durable queues' logs (default: /var/lib/corral for root,\n"
+    "                         else $XDG_STATE_HOME/corral or ~/.local/state/corral)\n"
+    "      --queue-max-message BYTES  largest queue message (8388608)\n"
     "  -l, --log-level LEVEL  error, warn, info or debug (info)\n"
     "  -V, --version          print the version and exit\n"
     "  -h, --help             print this help and exit\n";
@@ -52,6 +56,7 @@ corrald_config_default(struct corrald_config *c)
         c->max_waiting = 1024;
         c->max_output = 64 * 1024 * 1024;
         c->max_event_backlog = 4 * 1024 * 1024;
+        c->queue_max_message = 8 * 1024 * 1024;
 }
 
 /* A number option in [min, max]; exits with a clear message otherwise. */
@@ -71,15 +76,35 @@ corrald_number(const char *opt, const char *arg, double min, double max)
         return v;
 }
 
+/* /var/lib/corral for root, else $XDG_STATE_HOME/corral or ~/.local/state/corral. */
+static char *
+corrald_default_state_dir(void)
+{
+        const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+        char *dir;
+
+        if (geteuid() == 0)
+                return xstrdup("/var/lib/corral");
+        if (xdg != NULL && *xdg == '/')
+                xasprintf(&dir, "%s/corral", xdg);
+        else if (home != NULL && *home == '/')
+                xasprintf(&dir, "%s/.local/state/corral", home);
+        else
+                xasprintf(&dir, "/tmp/corral-state-%ld", (long)geteuid());
+        return dir;
+}
+
 static void
 corrald_parse_args(struct corrald_config *c, int argc, char **argv)
 {
-        enum { OPT_HISTORY = 256, OPT_GRACE, OPT_MAX_MESSAGE };
+        enum { OPT_HISTORY = 256, OPT_GRACE, OPT_MAX_MESSAGE, OPT_STATE_DIR, OPT_QUEUE_MAX };
         static const struct option opts[] = {
             {"socket", required_argument, NULL, 's'},
             {"history", required_argument, NULL, OPT_HISTORY},
             {"grace", required_argument, NULL, OPT_GRACE},
             {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
+            {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+            {"queue-max-message", required_argument, NULL, OPT_QUEUE_MAX},
             {"log-level", required_argument, NULL, 'l'},
             {"version", no_argument, NULL, 'V'},
             {"help", no_argument, NULL, 'h'},
@@ -102,6 +127,14 @@ corrald_parse_args(struct corrald_config *c, int argc, char **argv)
                 case OPT_MAX_MESSAGE:
                         c->limits.max_message =
                             (size_t)corrald_number("max-message", optarg, 1024, 1 << 30);
+                        break;
+                case OPT_STATE_DIR:
+                        free(c->state_dir);
+                        c->state_dir = xstrdup(optarg);
+                        break;
+                case OPT_QUEUE_MAX:
+                        c->queue_max_message =
+                            (size_t)corrald_number("queue-max-message", optarg, 1, 1 << 30);
                         break;
                 case 'l':
                         if ((level = log_level_from_name(optarg)) < 0) {
@@ -128,6 +161,11 @@ corrald_parse_args(struct corrald_config *c, int argc, char **argv)
         }
         if (c->socket_path == NULL)
                 c->socket_path = server_default_path();
+        if (c->state_dir == NULL)
+                c->state_dir = corrald_default_state_dir();
+        /* A queue message must fit in a request with its envelope. */
+        if (c->queue_max_message + 1024 > c->limits.max_message)
+                c->queue_max_message = c->limits.max_message - 1024;
 }
 
 void
@@ -227,6 +265,7 @@ corrald_free(struct corrald *d)
         conn_free_all(d);
         process_table_free(d->processes);
         pool_table_free(d->pools);
+        queue_table_free(d->queues);
         events_free(d->events);
         notify_free(d->notify);
         if (d->server != NULL)
@@ -240,6 +279,7 @@ corrald_free(struct corrald *d)
         event_base_free(d->base);
         msgpack_sbuffer_destroy(&d->out);
         free(d->config.socket_path);
+        free(d->config.state_dir);
 }
 
 int
@@ -270,6 +310,7 @@ main(int argc, char **argv)
         method_table_check();
         d.processes = process_table_new(&d);
         d.pools = pool_table_new(&d);
+        d.queues = queue_table_new(&d);
         d.events = events_new(&d);
         if ((d.notify = notify_new(&d, &cause)) == NULL) {
                 log_warn("%s: ready=notify is unavailable", cause);
@@ -281,6 +322,11 @@ main(int argc, char **argv)
                 free(cause);
                 corrald_free(&d);
                 return 1;
+        }
+        if (queue_table_restore(d.queues, &cause) != 0) {
+                log_error("%s", cause);
+                free(cause);
+                cause = NULL;
         }
         log_info("corrald %s ready (pid %ld)", CORRAL_VERSION, (long)getpid());
         if (event_base_dispatch(d.base) == -1)

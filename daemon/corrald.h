@@ -19,6 +19,7 @@ struct event;
 struct server;
 struct process_table;
 struct pool_table;
+struct queue_table;
 struct events;
 struct notify;
 struct conn;
@@ -33,6 +34,8 @@ struct corrald_config {
         unsigned max_waiting;     /* requests parked per connection */
         size_t max_output;        /* bytes queued to one client before it is dropped */
         size_t max_event_backlog; /* bytes of events queued to a subscriber before overflow */
+        char *state_dir;          /* durable queues' logs */
+        size_t queue_max_message; /* bytes of one queue message */
 };
 
 struct corrald {
@@ -41,6 +44,7 @@ struct corrald {
         struct server *server;
         struct process_table *processes;
         struct pool_table *pools;
+        struct queue_table *queues;
         struct events *events;
         struct notify *notify;
         struct conn_list conns;

@@ -13,6 +13,7 @@
 #include "pool.h"
 #include "process-table.h"
 #include "process.h"
+#include "queue.h"
 #include "xmalloc.h"
 
 struct subscriber {
@@ -257,4 +258,23 @@ events_pool(struct corrald *d, const struct pool *pool, const char *type)
         proto_pack_kv_uint(pk, "replicas", pool->has_replicas ? pool->replicas.count : 0);
         proto_pack_kv_bool(pk, "closed", pool->closed);
         events_send(ev, type, pool->name);
+}
+
+void
+events_queue(struct corrald *d, const struct queue *q, const char *type, uint64_t msg_id)
+{
+        struct events *ev = d->events;
+        msgpack_packer *pk;
+
+        if (ev == NULL || ev->count == 0 || !events_wanted(ev, type, NULL))
+                return;
+        pk = events_begin(ev, type, 4);
+        proto_pack_kv_str(pk, "queue", q->name);
+        proto_pack_kv_uint(pk, "count", q->count);
+        proto_pack_kv_uint(pk, "bytes", q->bytes);
+        if (msg_id != 0)
+                proto_pack_kv_uint(pk, "msg_id", msg_id);
+        else
+                proto_pack_kv_nil(pk, "msg_id");
+        events_send(ev, type, NULL);
 }

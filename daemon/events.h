@@ -9,6 +9,7 @@
 #define CORRAL_EVENTS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct corrald;
 struct conn;
@@ -31,6 +32,10 @@ void events_process_state(struct corrald *, const struct process *, enum process
 void events_process_start_limit(struct corrald *, const struct process *);
 /* pool.created, pool.scaled, pool.closed, pool.joined, pool.restarted, pool.deleted */
 void events_pool(struct corrald *, const struct pool *, const char *type);
+
+struct queue;
+/* queue.full, queue.dead_lettered (msg_id set) */
+void events_queue(struct corrald *, const struct queue *, const char *type, uint64_t msg_id);
 
 /* The event types a subscriber may ask for. */
 bool events_type_valid(const char *);

@@ -22,6 +22,10 @@ static const struct method *const method_table[] = {
     &method_pool_terminate,   &method_process_info,    &method_process_join,
     &method_process_list,     &method_process_restart, &method_process_signal,
     &method_process_spawn,    &method_process_start,   &method_process_terminate,
+    &method_queue_ack,        &method_queue_create,    &method_queue_delete,
+    &method_queue_get,        &method_queue_info,      &method_queue_list,
+    &method_queue_nack,       &method_queue_peek,      &method_queue_purge,
+    &method_queue_put,        &method_queue_touch,
 };
 #define METHOD_COUNT (sizeof method_table / sizeof method_table[0])
 

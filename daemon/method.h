@@ -57,5 +57,16 @@ extern const struct method method_pool_join;
 extern const struct method method_pool_terminate;
 extern const struct method method_pool_delete;
 extern const struct method method_events_subscribe;
+extern const struct method method_queue_create;
+extern const struct method method_queue_info;
+extern const struct method method_queue_list;
+extern const struct method method_queue_purge;
+extern const struct method method_queue_delete;
+extern const struct method method_queue_put;
+extern const struct method method_queue_get;
+extern const struct method method_queue_ack;
+extern const struct method method_queue_nack;
+extern const struct method method_queue_touch;
+extern const struct method method_queue_peek;
 
 #endif

@@ -26,6 +26,7 @@
 #include "pool.h"
 #include "process-table.h"
 #include "process.h"
+#include "queue.h"
 #include "xmalloc.h"
 
 struct process_ev {
@@ -680,6 +681,8 @@ process_reaped(struct process_table *t, pid_t pid, int status)
                 return;
         }
         process_pid_forget(t, p);
+        /* What it had reserved in queues goes back now, not at the visibility timeout. */
+        queue_release_process(t->daemon->queues, p->id);
         process_fire(p, WIFSIGNALED(status) ? PROCESS_EV_SIGNALED : PROCESS_EV_EXIT, &ev);
 }
 

@@ -1,13 +1,22 @@
-/* spawn.c -- posix_spawn with PATH resolution and a clean child state. */
+/*
+ * spawn.c -- start a child with clone(CLONE_VM | CLONE_VFORK), as libc's
+ * posix_spawn does, with PATH resolution and a clean child state. Checks
+ * in the parent (PATH, cwd) make the common errors precise; the child
+ * reports the rest through the memory it shares with us.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
-#include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "spawn.h"
@@ -68,53 +77,197 @@ spawn_resolve(const char *file, char *const *envp, char *buf, size_t len)
         return saw_eacces ? EACCES : ENOENT;
 }
 
-static int
-spawn_file_actions(posix_spawn_file_actions_t *fa, const struct spawn_req *req)
-{
-        int error;
+/*
+ * The child runs on its own stack but in our memory, while the calling
+ * thread waits in clone() until it execs or exits. So it takes no lock,
+ * allocates nothing, and makes raw system calls only: libc wrappers may
+ * be intercepted by the sanitizers (ASan's _exit runs its leak checker)
+ * or keep state that belongs to our thread, not to the child.
+ */
 
-        if (req->stdin_fd >= 0)
-                error = posix_spawn_file_actions_adddup2(fa, req->stdin_fd, 0);
-        else
-                error = posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0);
-        if (error == 0)
-                error = posix_spawn_file_actions_addopen(fa, 1, "/dev/null", O_WRONLY, 0);
-        if (error == 0)
-                error = posix_spawn_file_actions_addopen(fa, 2, "/dev/null", O_WRONLY, 0);
-        if (error == 0 && req->cwd != NULL)
-                error = posix_spawn_file_actions_addchdir_np(fa, req->cwd);
-        /* Every daemon descriptor is close-on-exec; this is the belt to those braces. */
-        if (error == 0)
-                error = posix_spawn_file_actions_addclosefrom_np(fa, 3);
-        return error;
+#if defined(__has_attribute)
+#if __has_attribute(no_sanitize)
+#define SPAWN_NO_SANITIZE __attribute__((no_sanitize("address", "undefined")))
+#endif
+#endif
+#ifndef SPAWN_NO_SANITIZE
+#define SPAWN_NO_SANITIZE
+#endif
+/* Sanitizer checks would run on a stack and in a process they know nothing of. */
+#define SPAWN_CHILD __attribute__((noinline)) SPAWN_NO_SANITIZE
+
+/* Ample: the child makes raw calls only, with a few words of locals. */
+#define SPAWN_STACK_SIZE (64 * 1024)
+
+/* The kernel's signal set is _NSIG - 1 bits, much smaller than glibc's sigset_t. */
+#define SPAWN_KSIGSET_SIZE (_NSIG / 8)
+
+/*
+ * The kernel's struct sigaction (handler, flags, restorer, mask), not
+ * glibc's. SIG_DFL with no flags and an empty mask is all zeros, so the
+ * architectures without sa_restorer read the same thing.
+ */
+struct spawn_ksigaction {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)(void);
+        unsigned long mask[SPAWN_KSIGSET_SIZE / sizeof(unsigned long)];
+};
+
+/* What the child needs, and where it reports a failure (memory we share). */
+struct spawn_child {
+        const struct spawn_req *req;
+        const char *path;          /* argv[0], resolved */
+        volatile int error;        /* errno of the step that failed; 0: none */
+        const char *volatile step; /* that step's name, a literal */
+};
+
+/* Every disposition to SIG_DFL, glibc's 32 and 33 included (its sigaction refuses them). */
+SPAWN_CHILD static int
+spawn_child_signals(void)
+{
+        const struct spawn_ksigaction dfl = {.handler = SIG_DFL};
+        int sig;
+
+        for (sig = 1; sig < _NSIG; sig++) {
+                if (sig == SIGKILL || sig == SIGSTOP)
+                        continue;
+                if (syscall(SYS_rt_sigaction, (long)sig, &dfl, NULL, (long)SPAWN_KSIGSET_SIZE) ==
+                    -1)
+                        return errno;
+        }
+        return 0;
 }
 
-static int
-spawn_attrs(posix_spawnattr_t *attr)
+/*
+ * A copy of fd above 2, if it is not already: then installing one of
+ * 0, 1, 2 never overwrites the source of another, and dup3 always clears
+ * close-on-exec on its target (onto itself it would leave it set).
+ */
+SPAWN_CHILD static int
+spawn_child_above2(int fd)
 {
-        sigset_t none, all;
+        if (fd > 2)
+                return fd;
+        return (int)syscall(SYS_fcntl, (long)fd, (long)F_DUPFD_CLOEXEC, 3L);
+}
+
+SPAWN_CHILD static int
+spawn_child_devnull(int flags)
+{
+        return (int)syscall(SYS_openat, (long)AT_FDCWD, "/dev/null", (long)(flags | O_CLOEXEC));
+}
+
+/* Descriptors 0, 1, 2: the caller's or /dev/null. Returns 0 or an errno, naming the step. */
+SPAWN_CHILD static int
+spawn_child_stdio(const struct spawn_req *req, const char **step)
+{
+        static const char *const names[3] = {"stdin", "stdout", "stderr"};
+        int src[3], null_w = -1, fd;
+
+        src[0] = req->stdin_fd;
+        if (src[0] < 0 && (src[0] = spawn_child_devnull(O_RDONLY)) == -1) {
+                *step = names[0];
+                return errno;
+        }
+        /* One open serves both stdout and stderr. */
+        if ((~req->flags & (SPAWN_STDOUT | SPAWN_STDERR)) != 0 &&
+            (null_w = spawn_child_devnull(O_WRONLY)) == -1) {
+                *step = names[(req->flags & SPAWN_STDOUT) ? 2 : 1];
+                return errno;
+        }
+        src[1] = (req->flags & SPAWN_STDOUT) ? req->stdout_fd : null_w;
+        src[2] = (req->flags & SPAWN_STDERR) ? req->stderr_fd : null_w;
+        for (fd = 0; fd < 3; fd++) {
+                *step = names[fd];
+                if (src[fd] < 0) /* a flag without a descriptor */
+                        return EBADF;
+                if ((src[fd] = spawn_child_above2(src[fd])) == -1)
+                        return errno;
+        }
+        /* The sources, all above 2 now, go with close_range. */
+        for (fd = 0; fd < 3; fd++) {
+                *step = names[fd];
+                if (syscall(SYS_dup3, (long)src[fd], (long)fd, 0L) == -1)
+                        return errno;
+        }
+        return 0;
+}
+
+/* Close every descriptor above 2: ours are close-on-exec, this is the belt to those braces. */
+SPAWN_CHILD static void
+spawn_child_close_from3(void)
+{
+        struct {
+                uint64_t cur, max;
+        } rl;
+        uint64_t fd;
+
+        if (syscall(SYS_close_range, 3L, (long)~0U, 0L) == 0)
+                return;
+        /* Before Linux 5.9, or under a seccomp filter that refuses close_range. */
+        if (syscall(SYS_prlimit64, 0L, (long)RLIMIT_NOFILE, NULL, &rl) == -1 || rl.cur > INT_MAX)
+                rl.cur = 1024 * 1024; /* the kernel's default fs.nr_open */
+        for (fd = 3; fd < rl.cur; fd++)
+                syscall(SYS_close, (long)fd);
+}
+
+SPAWN_CHILD static _Noreturn void
+spawn_child_fail(struct spawn_child *c, const char *step, int error)
+{
+        c->error = error != 0 ? error : EINVAL;
+        c->step = step;
+        /* exit_group, not _exit: ASan's _exit interceptor would run its leak check in here. */
+        for (;;)
+                syscall(SYS_exit_group, 127L);
+}
+
+SPAWN_CHILD static int
+spawn_child_main(void *arg)
+{
+        struct spawn_child *c = arg;
+        const struct spawn_req *req = c->req;
+        unsigned long none[SPAWN_KSIGSET_SIZE / sizeof(unsigned long)] = {0};
+        const char *step = NULL;
         int error;
 
-        sigemptyset(&none);
-        sigfillset(&all);
-        error = posix_spawnattr_setsigmask(attr, &none);
-        if (error == 0)
-                error = posix_spawnattr_setsigdefault(attr, &all);
+        /* Signals stay blocked (the parent's mask) until the last step. */
+        if ((error = spawn_child_signals()) != 0)
+                spawn_child_fail(c, "signals", error);
         /* A new session: its own process group, no controlling terminal. */
-        if (error == 0)
-                error = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-                                                           POSIX_SPAWN_SETSIGDEF);
-        return error;
+        if (syscall(SYS_setsid) == -1)
+                spawn_child_fail(c, "setsid", errno);
+        if ((error = spawn_child_stdio(req, &step)) != 0)
+                spawn_child_fail(c, step, error);
+        if (req->cwd != NULL && syscall(SYS_chdir, req->cwd) == -1)
+                spawn_child_fail(c, "cwd", errno);
+        spawn_child_close_from3();
+        /* Any signal that came since the parent blocked them now acts by default. */
+        if (syscall(SYS_rt_sigprocmask, (long)SIG_SETMASK, none, NULL, (long)SPAWN_KSIGSET_SIZE) ==
+            -1)
+                spawn_child_fail(c, "signals", errno);
+        syscall(SYS_execve, c->path, req->argv, req->envp);
+        spawn_child_fail(c, "exec", errno);
+}
+
+/* Reap a child that failed before exec: it is no supervised death, nor a zombie. */
+static void
+spawn_reap(pid_t pid)
+{
+        while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+                ;
 }
 
 pid_t
 spawn_start(const struct spawn_req *req, const char **what)
 {
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t attr;
+        /* The child's stack grows down from its end, 16-aligned by _Alignas and the size. */
+        _Alignas(16) char stack[SPAWN_STACK_SIZE];
+        struct spawn_child child;
         char path[PATH_MAX];
+        sigset_t all, old;
         struct stat st;
-        pid_t pid = -1;
+        pid_t pid;
         int error;
 
         if (req->cwd != NULL) {
@@ -134,28 +287,32 @@ spawn_start(const struct spawn_req *req, const char **what)
                 errno = error;
                 return -1;
         }
-        if ((error = posix_spawn_file_actions_init(&fa)) != 0) {
+        child.req = req;
+        child.path = path;
+        child.error = 0;
+        child.step = NULL;
+        /*
+         * The child shares our memory: no handler of ours may run in it
+         * until it has reset them all. Raw rt_sigprocmask, because
+         * pthread_sigmask will not block glibc's 32 and 33. clone returns
+         * once the child has exec'd or exited (CLONE_VFORK), so signals
+         * wait for one exec at most.
+         */
+        memset(&all, 0xff, sizeof all);
+        syscall(SYS_rt_sigprocmask, (long)SIG_BLOCK, &all, &old, (long)SPAWN_KSIGSET_SIZE);
+        pid =
+            clone(spawn_child_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &child);
+        error = errno;
+        syscall(SYS_rt_sigprocmask, (long)SIG_SETMASK, &old, NULL, (long)SPAWN_KSIGSET_SIZE);
+        if (pid == -1) {
                 *what = "spawn";
                 errno = error;
                 return -1;
         }
-        if ((error = posix_spawnattr_init(&attr)) != 0) {
-                posix_spawn_file_actions_destroy(&fa);
-                *what = "spawn";
-                errno = error;
-                return -1;
-        }
-        error = spawn_file_actions(&fa, req);
-        if (error == 0)
-                error = spawn_attrs(&attr);
-        if (error == 0) {
-                error = posix_spawn(&pid, path, &fa, &attr, (char *const *)req->argv, req->envp);
-                *what = "exec";
-        } else
-                *what = "spawn";
-        posix_spawnattr_destroy(&attr);
-        posix_spawn_file_actions_destroy(&fa);
-        if (error != 0) {
+        if (child.error != 0) {
+                error = child.error;
+                *what = child.step;
+                spawn_reap(pid);
                 errno = error;
                 return -1;
         }

@@ -1,25 +1,44 @@
 /*
- * spawn.h -- start a child with posix_spawn (vfork semantics, so the cost
- * does not grow with the daemon's size) in a clean state: a new session
- * and process group, an empty signal mask, default dispositions, and no
- * descriptor but 0, 1 and 2.
+ * spawn.h -- start a child with vfork semantics (clone with CLONE_VM and
+ * CLONE_VFORK, as posix_spawn does inside libc, so the cost does not grow
+ * with the daemon's size) in a clean state: a new session and process
+ * group, an empty signal mask, every disposition default (glibc's
+ * posix_spawn leaves its internal signals 32 and 33 ignored), and no
+ * descriptor but 0, 1 and 2. Being our own code, the child can later
+ * apply settings posix_spawn has no attribute for.
  */
 #ifndef CORRAL_SPAWN_H
 #define CORRAL_SPAWN_H
 
 #include <sys/types.h>
 
+/*
+ * spawn_req.flags. stdout and stderr default to /dev/null; a flag says
+ * that the matching descriptor field is meant. The default is the zero
+ * value so that an initialiser leaving these fields out (a zero fd would
+ * be the daemon's own stdin) keeps today's behaviour.
+ */
+enum {
+        SPAWN_STDOUT = 0x1, /* stdout_fd becomes the child's 1 */
+        SPAWN_STDERR = 0x2, /* stderr_fd becomes the child's 2 */
+};
+
 struct spawn_req {
         const char *const *argv;
         char *const *envp; /* the child's whole environment */
         const char *cwd;   /* NULL: the daemon's */
         int stdin_fd;      /* -1: /dev/null */
+        unsigned flags;    /* SPAWN_STDOUT, SPAWN_STDERR */
+        int stdout_fd;     /* with SPAWN_STDOUT; else /dev/null */
+        int stderr_fd;     /* with SPAWN_STDERR; else /dev/null (may equal stdout_fd) */
 };
 
 /*
  * Start the child. Returns its pid, or -1 with errno set and *what naming
- * the step that failed ("exec", "cwd", ...). Exec failures are reported
- * here, synchronously: a missing binary never becomes a child exiting 127.
+ * the step that failed ("exec", "cwd", "stdin", ...). Failures are
+ * reported here, synchronously, and such a child is reaped before
+ * returning: a missing binary never becomes a child exiting 127. The
+ * descriptors in req stay the caller's.
  */
 pid_t spawn_start(const struct spawn_req *, const char **what);
 

@@ -26,6 +26,8 @@ static const char *const err_names[PROTO_E__COUNT] = {
     [PROTO_E_NOT_RUNNING] = "not_running",
     [PROTO_E_SHUTTING_DOWN] = "shutting_down",
     [PROTO_E_CLOSED] = "closed",
+    [PROTO_E_FULL] = "full",
+    [PROTO_E_EMPTY] = "empty",
 };
 
 const char *

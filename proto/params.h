@@ -209,6 +209,50 @@ struct proto_p_subscribe {
         size_t ntypes;
 };
 
+enum { PROTO_FSYNC_BATCH = 0, PROTO_FSYNC_ALWAYS, PROTO_FSYNC_NEVER };
+
+struct proto_p_queue_create {
+        const char *name;
+        uint64_t maxsize;   /* 0 = unlimited */
+        uint64_t max_bytes; /* 0 = unlimited */
+        bool durable;
+        int fsync; /* PROTO_FSYNC_* */
+        double visibility_timeout;
+        bool has_visibility_timeout;
+        uint64_t max_attempts; /* 0 = unlimited */
+        const char *dead_letter;
+};
+
+/* queue.info, purge, delete */
+struct proto_p_queue {
+        const char *name;
+};
+
+struct proto_p_queue_put {
+        const char *queue;
+        const uint8_t *data;
+        size_t len;
+        bool has_data;
+        int64_t priority;
+        double delay;
+        double timeout;
+        bool has_timeout;
+};
+
+struct proto_p_queue_get {
+        const char *queue;
+        double timeout;
+        bool has_timeout;
+        bool ack;
+};
+
+/* queue.ack, nack, touch; queue.peek uses only queue */
+struct proto_p_queue_msg {
+        const char *queue;
+        uint64_t msg_id;
+        double delay; /* nack */
+};
+
 extern const struct proto_params_spec proto_spec_daemon_hello;
 extern const struct proto_params_spec proto_spec_daemon_ping;
 extern const struct proto_params_spec proto_spec_daemon_shutdown;
@@ -230,5 +274,16 @@ extern const struct proto_params_spec proto_spec_pool_join;
 extern const struct proto_params_spec proto_spec_pool_terminate;
 extern const struct proto_params_spec proto_spec_pool_delete;
 extern const struct proto_params_spec proto_spec_events_subscribe;
+extern const struct proto_params_spec proto_spec_queue_create;
+extern const struct proto_params_spec proto_spec_queue_info;
+extern const struct proto_params_spec proto_spec_queue_list;
+extern const struct proto_params_spec proto_spec_queue_purge;
+extern const struct proto_params_spec proto_spec_queue_delete;
+extern const struct proto_params_spec proto_spec_queue_put;
+extern const struct proto_params_spec proto_spec_queue_get;
+extern const struct proto_params_spec proto_spec_queue_ack;
+extern const struct proto_params_spec proto_spec_queue_nack;
+extern const struct proto_params_spec proto_spec_queue_touch;
+extern const struct proto_params_spec proto_spec_queue_peek;
 
 #endif

@@ -51,6 +51,17 @@
 #define PROTO_M_POOL_TERMINATE    "pool.terminate"
 #define PROTO_M_POOL_DELETE       "pool.delete"
 #define PROTO_M_EVENTS_SUBSCRIBE  "events.subscribe"
+#define PROTO_M_QUEUE_CREATE      "queue.create"
+#define PROTO_M_QUEUE_INFO        "queue.info"
+#define PROTO_M_QUEUE_LIST        "queue.list"
+#define PROTO_M_QUEUE_PURGE       "queue.purge"
+#define PROTO_M_QUEUE_DELETE      "queue.delete"
+#define PROTO_M_QUEUE_PUT         "queue.put"
+#define PROTO_M_QUEUE_GET         "queue.get"
+#define PROTO_M_QUEUE_ACK         "queue.ack"
+#define PROTO_M_QUEUE_NACK        "queue.nack"
+#define PROTO_M_QUEUE_TOUCH       "queue.touch"
+#define PROTO_M_QUEUE_PEEK        "queue.peek"
 
 enum proto_msg_type {
         PROTO_REQUEST = 0,
@@ -76,6 +87,8 @@ enum proto_err {
         PROTO_E_NOT_RUNNING,   /* signal to a process that has ended */
         PROTO_E_SHUTTING_DOWN, /* the daemon is stopping */
         PROTO_E_CLOSED,        /* the pool is closed to new processes */
+        PROTO_E_FULL,          /* queue.put: no room before the timeout */
+        PROTO_E_EMPTY,         /* queue.get/peek: no message before the timeout */
         PROTO_E__COUNT
 };
 

@@ -6,6 +6,7 @@
  */
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "proto.h"
@@ -388,6 +389,140 @@ const struct proto_params_spec proto_spec_events_subscribe = {
     .size = sizeof(struct proto_p_subscribe),
 };
 
+static const char *const fsync_names[] = {"batch", "always", "never", NULL};
+
+static const struct proto_field queue_create_fields[] = {
+    {.name = "name",
+     .type = PF_NAME,
+     .flags = PF_REQUIRED,
+     .off = offsetof(struct proto_p_queue_create, name)},
+    {.name = "maxsize", .type = PF_UINT, .off = offsetof(struct proto_p_queue_create, maxsize),
+     .max = INT64_MAX},
+    {.name = "max_bytes",
+     .type = PF_UINT,
+     .off = offsetof(struct proto_p_queue_create, max_bytes),
+     .max = INT64_MAX},
+    {.name = "durable", .type = PF_BOOL, .off = offsetof(struct proto_p_queue_create, durable)},
+    {.name = "fsync",
+     .type = PF_ENUM,
+     .off = offsetof(struct proto_p_queue_create, fsync),
+     .enum_names = fsync_names},
+    {.name = "visibility_timeout",
+     .type = PF_SECONDS,
+     .off = offsetof(struct proto_p_queue_create, visibility_timeout),
+     .has_off = offsetof(struct proto_p_queue_create, has_visibility_timeout),
+     .max = SECONDS_MAX},
+    {.name = "max_attempts",
+     .type = PF_UINT,
+     .off = offsetof(struct proto_p_queue_create, max_attempts),
+     .max = 1000000},
+    {.name = "dead_letter",
+     .type = PF_NAME,
+     .off = offsetof(struct proto_p_queue_create, dead_letter)},
+};
+const struct proto_params_spec proto_spec_queue_create = {
+    .method = PROTO_M_QUEUE_CREATE,
+    .fields = queue_create_fields,
+    .nfields = NFIELDS(queue_create_fields),
+    .size = sizeof(struct proto_p_queue_create),
+};
+
+static const struct proto_field queue_name_fields[] = {
+    {.name = "name", .type = PF_NAME, .flags = PF_REQUIRED,
+     .off = offsetof(struct proto_p_queue, name)},
+};
+#define QUEUE_SPEC(var, m)                                                                         \
+        const struct proto_params_spec var = {                                                     \
+            .method = m,                                                                           \
+            .fields = queue_name_fields,                                                           \
+            .nfields = NFIELDS(queue_name_fields),                                                 \
+            .size = sizeof(struct proto_p_queue),                                                  \
+        }
+QUEUE_SPEC(proto_spec_queue_info, PROTO_M_QUEUE_INFO);
+QUEUE_SPEC(proto_spec_queue_purge, PROTO_M_QUEUE_PURGE);
+QUEUE_SPEC(proto_spec_queue_delete, PROTO_M_QUEUE_DELETE);
+const struct proto_params_spec proto_spec_queue_list = {.method = PROTO_M_QUEUE_LIST,
+                                                        .size = sizeof(struct proto_p_none)};
+
+#define QUEUE_FIELD(T)                                                                             \
+        {                                                                                          \
+                .name = "queue", .type = PF_NAME, .flags = PF_REQUIRED, .off = offsetof(T, queue)  \
+        }
+static const struct proto_field queue_put_fields[] = {
+    QUEUE_FIELD(struct proto_p_queue_put),
+    {.name = "data",
+     .type = PF_BYTES,
+     .flags = PF_REQUIRED,
+     .off = offsetof(struct proto_p_queue_put, data),
+     .has_off = offsetof(struct proto_p_queue_put, has_data),
+     .count_off = offsetof(struct proto_p_queue_put, len),
+     .max_len = PROTO_MAX_MESSAGE_DEFAULT},
+    {.name = "priority",
+     .type = PF_INT,
+     .off = offsetof(struct proto_p_queue_put, priority),
+     .min = INT32_MIN,
+     .max = INT32_MAX},
+    {.name = "delay", .type = PF_SECONDS, .off = offsetof(struct proto_p_queue_put, delay),
+     .max = SECONDS_MAX},
+    {.name = "timeout",
+     .type = PF_SECONDS,
+     .off = offsetof(struct proto_p_queue_put, timeout),
+     .has_off = offsetof(struct proto_p_queue_put, has_timeout),
+     .max = SECONDS_MAX},
+};
+const struct proto_params_spec proto_spec_queue_put = {
+    .method = PROTO_M_QUEUE_PUT,
+    .fields = queue_put_fields,
+    .nfields = NFIELDS(queue_put_fields),
+    .size = sizeof(struct proto_p_queue_put),
+};
+
+static const struct proto_field queue_get_fields[] = {
+    QUEUE_FIELD(struct proto_p_queue_get),
+    {.name = "timeout",
+     .type = PF_SECONDS,
+     .off = offsetof(struct proto_p_queue_get, timeout),
+     .has_off = offsetof(struct proto_p_queue_get, has_timeout),
+     .max = SECONDS_MAX},
+    {.name = "ack", .type = PF_BOOL, .off = offsetof(struct proto_p_queue_get, ack)},
+};
+const struct proto_params_spec proto_spec_queue_get = {
+    .method = PROTO_M_QUEUE_GET,
+    .fields = queue_get_fields,
+    .nfields = NFIELDS(queue_get_fields),
+    .size = sizeof(struct proto_p_queue_get),
+};
+
+#define MSG_ID_FIELD                                                                               \
+        {                                                                                          \
+                .name = "msg_id", .type = PF_UINT, .flags = PF_REQUIRED,                           \
+                .off = offsetof(struct proto_p_queue_msg, msg_id), .min = 1, .max = INT64_MAX      \
+        }
+static const struct proto_field queue_msg_fields[] = {
+    QUEUE_FIELD(struct proto_p_queue_msg),
+    MSG_ID_FIELD,
+};
+static const struct proto_field queue_nack_fields[] = {
+    QUEUE_FIELD(struct proto_p_queue_msg),
+    MSG_ID_FIELD,
+    {.name = "delay", .type = PF_SECONDS, .off = offsetof(struct proto_p_queue_msg, delay),
+     .max = SECONDS_MAX},
+};
+static const struct proto_field queue_peek_fields[] = {
+    QUEUE_FIELD(struct proto_p_queue_msg),
+};
+#define QUEUE_MSG_SPEC(var, m, rows)                                                               \
+        const struct proto_params_spec var = {                                                     \
+            .method = m,                                                                           \
+            .fields = rows,                                                                        \
+            .nfields = NFIELDS(rows),                                                              \
+            .size = sizeof(struct proto_p_queue_msg),                                              \
+        }
+QUEUE_MSG_SPEC(proto_spec_queue_ack, PROTO_M_QUEUE_ACK, queue_msg_fields);
+QUEUE_MSG_SPEC(proto_spec_queue_touch, PROTO_M_QUEUE_TOUCH, queue_msg_fields);
+QUEUE_MSG_SPEC(proto_spec_queue_nack, PROTO_M_QUEUE_NACK, queue_nack_fields);
+QUEUE_MSG_SPEC(proto_spec_queue_peek, PROTO_M_QUEUE_PEEK, queue_peek_fields);
+
 static const struct proto_params_spec *const specs[] = {
     &proto_spec_daemon_hello,   &proto_spec_daemon_ping,  &proto_spec_daemon_shutdown,
     &proto_spec_process_spawn,  &proto_spec_process_join, &proto_spec_process_terminate,
@@ -396,6 +531,10 @@ static const struct proto_params_spec *const specs[] = {
     &proto_spec_pool_info,      &proto_spec_pool_list,     &proto_spec_pool_scale,
     &proto_spec_pool_restart,   &proto_spec_pool_close,    &proto_spec_pool_join,
     &proto_spec_pool_terminate, &proto_spec_pool_delete,   &proto_spec_events_subscribe,
+    &proto_spec_queue_create,   &proto_spec_queue_info,    &proto_spec_queue_list,
+    &proto_spec_queue_purge,    &proto_spec_queue_delete,  &proto_spec_queue_put,
+    &proto_spec_queue_get,      &proto_spec_queue_ack,     &proto_spec_queue_nack,
+    &proto_spec_queue_touch,    &proto_spec_queue_peek,
 };
 
 const struct proto_params_spec *

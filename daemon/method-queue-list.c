@@ -1,0 +1,28 @@
+/* method-queue-list.c -- queue.list: every queue, as queue.info describes it. */
+#include "corrald.h"
+#include "method.h"
+#include "queue.h"
+#include "request.h"
+
+static enum method_result
+queue_list_run(struct request *req, const void *params)
+{
+        struct queue_table *qt = req->daemon->queues;
+        msgpack_packer *pk = request_result(req);
+        struct queue *q;
+
+        msgpack_pack_map(pk, 1);
+        proto_pack_str(pk, "queues");
+        msgpack_pack_array(pk, queue_table_count(qt));
+        TAILQ_FOREACH(q, queue_table_list(qt), entry)
+        queue_pack_info(q, pk);
+        request_done(req);
+        return METHOD_DONE;
+}
+
+const struct method method_queue_list = {
+    .name = PROTO_M_QUEUE_LIST,
+    .params = &proto_spec_queue_list,
+    .flags = METHOD_STOPPING_OK,
+    .run = queue_list_run,
+};

@@ -1,0 +1,296 @@
+/*
+ * queue-reserve.c -- reliable delivery: who holds a reservation, ack (on
+ * disk before the answer for a durable queue), nack, touch, expiry and
+ * release when a holder goes away, dead letters, and the answers that
+ * wait for the log.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conn.h"
+#include "corrald.h"
+#include "events.h"
+#include "log.h"
+#include "process-table.h"
+#include "process.h"
+#include "queue-internal.h"
+#include "queue-log.h"
+#include "queue.h"
+
+/* Who holds a reservation made on conn: its supervised process if it is one. */
+void
+queue_set_holder(struct queue *q, struct qmsg *m, struct conn *c)
+{
+        struct corrald *d = q->table->daemon;
+        pid_t pid = c != NULL ? conn_peer_pid(c) : 0;
+        struct process *p = NULL;
+
+        m->holder = NULL;
+        m->holder_process = 0;
+        if (pid > 0) {
+                pid_t pgid = getpgid(pid);
+
+                p = process_find_pid(d->processes, pid);
+                if (p == NULL && pgid > 0)
+                        p = process_find_pid(d->processes, pgid);
+        }
+        if (p != NULL)
+                m->holder_process = p->id;
+        else {
+                m->holder = c;
+                conn_reservations_add(c, 1);
+        }
+}
+
+/* Move m to the dead letter queue, or drop it with an event. */
+static void
+queue_dead_letter(struct queue *q, struct qmsg *m)
+{
+        struct queue *dl = q->cfg.dead_letter[0] ? queue_find(q->table, q->cfg.dead_letter) : NULL;
+        struct corrald *d = q->table->daemon;
+        uint64_t id = m->id;
+
+        q->total_dead++;
+        if (dl != NULL) {
+                struct qmsg *n = qmsg_new(dl->next_id++, m->data, m->len);
+
+                n->priority = m->priority; /* a fresh start there: its own max_attempts apply */
+                dl->count++;
+                dl->bytes += n->len;
+                dl->total_put++;
+                queue_index(dl, n);
+                queue_place(dl, n, 0);
+                /* The copy is on disk before the original goes: at worst a duplicate. */
+                if (dl->log != NULL) {
+                        queue_log_put(dl->log, n);
+                        if (queue_log_flush_now(dl->log) != 0)
+                                log_error("queue %s: dead letter from %s not written: %s", dl->name,
+                                          q->name, strerror(errno));
+                }
+                queue_serve(dl);
+                log_info("queue %s: message %llu dead-lettered to %s after %u attempts", q->name,
+                         (unsigned long long)id, dl->name, m->attempts);
+        } else
+                log_warn("queue %s: message %llu dropped after %u attempts (no dead letter "
+                         "queue)",
+                         q->name, (unsigned long long)id, m->attempts);
+        events_queue(d, q, "queue.dead_lettered", id);
+        if (q->log != NULL)
+                queue_log_ack(q->log, id);
+        queue_drop(q, m);
+}
+
+/* A reservation ends without an ack: back to the queue, or to the dead letters. */
+void
+queue_return(struct queue *q, struct qmsg *m, double delay, bool expired)
+{
+        heap_remove(&q->reserved, m);
+        if (m->holder != NULL)
+                conn_reservations_add(m->holder, -1);
+        m->holder = NULL;
+        m->holder_process = 0;
+        if (expired)
+                q->total_expired++;
+        if (q->cfg.max_attempts != 0 && m->attempts >= q->cfg.max_attempts) {
+                queue_dead_letter(q, m);
+                queue_admit(q);
+                return;
+        }
+        queue_place(q, m, delay);
+        if (delay > 0 && q->log != NULL)
+                queue_log_delay(q->log, m->id, m->visible_wall);
+}
+
+/* The reserved message msg_id, or NULL with req answered. */
+static struct qmsg *
+queue_reserved(struct queue *q, struct request *req, uint64_t id)
+{
+        struct qmsg *m = queue_lookup(q, id);
+
+        if (m == NULL || m->where != QMSG_RESERVED) {
+                request_error(req, PROTO_E_NOT_FOUND, "msg_id",
+                              "message %llu is not reserved in queue %s (acked, expired or never "
+                              "delivered with ack)",
+                              (unsigned long long)id, q->name);
+                return NULL;
+        }
+        return m;
+}
+
+void
+queue_ack(struct queue *q, struct request *req, uint64_t id)
+{
+        struct qmsg *m = queue_reserved(q, req, id);
+
+        if (m == NULL)
+                return;
+        heap_remove(&q->reserved, m);
+        if (m->holder != NULL)
+                conn_reservations_add(m->holder, -1);
+        m->holder = NULL;
+        q->total_acked++;
+        if (q->log == NULL) {
+                queue_drop(q, m);
+                request_ok(req);
+                queue_arm_timers(q);
+                queue_admit(q);
+                return;
+        }
+        /* Durable: answered once the ack is on disk, so an acked message never comes back. */
+        m->where = QMSG_ACKING;
+        queue_log_ack(q->log, id);
+        qpending_add(&queue_priv(q)->acking, m);
+        req->data = NULL;
+        TAILQ_INSERT_TAIL(&queue_priv(q)->log_waiters, req, wait_entry);
+        req->waitq = &queue_priv(q)->log_waiters;
+        conn_request_parked(req->conn, req);
+        queue_log_commit(q->log);
+        queue_arm_timers(q);
+}
+
+void
+queue_nack(struct queue *q, struct request *req, uint64_t id, double delay)
+{
+        struct qmsg *m = queue_reserved(q, req, id);
+
+        if (m == NULL)
+                return;
+        queue_return(q, m, delay, false);
+        request_ok(req);
+        if (q->log != NULL && queue_log_pending(q->log))
+                queue_log_commit(q->log);
+        queue_arm_timers(q);
+        queue_serve(q);
+}
+
+void
+queue_touch(struct queue *q, struct request *req, uint64_t id)
+{
+        struct qmsg *m = queue_reserved(q, req, id);
+        msgpack_packer *pk;
+
+        if (m == NULL)
+                return;
+        m->when = queue_mono() + q->cfg.visibility_timeout;
+        heap_update(&q->reserved, m);
+        queue_arm_timers(q);
+        pk = request_result(req);
+        msgpack_pack_map(pk, 1);
+        proto_pack_kv_double(pk, "visibility_timeout", q->cfg.visibility_timeout);
+        request_done(req);
+}
+
+void
+queue_log_done(struct queue *q, bool ok, int error)
+{
+        struct queue_private *qp = queue_priv(q);
+        struct request *req;
+        size_t i;
+
+        for (i = 0; i < qp->committing.n; i++) {
+                struct qmsg *m = qp->committing.v[i];
+
+                if (ok) {
+                        double delay = m->when;
+
+                        queue_index(q, m);
+                        queue_place(q, m, delay);
+                } else {
+                        q->count--;
+                        q->bytes -= m->len;
+                        q->total_put--;
+                        free(m);
+                }
+        }
+        for (i = 0; i < qp->acking.n; i++) {
+                struct qmsg *m = qp->acking.v[i];
+
+                if (ok)
+                        queue_drop(q, m);
+                else {
+                        /* Not on disk: it stays reserved, the ack failed. */
+                        q->total_acked--;
+                        m->where = QMSG_RESERVED;
+                        heap_push(&q->reserved, m);
+                }
+        }
+        qp->committing.n = qp->acking.n = 0;
+        while ((req = TAILQ_FIRST(&qp->log_waiters)) != NULL) {
+                TAILQ_REMOVE(&qp->log_waiters, req, wait_entry);
+                req->waitq = NULL;
+                if (req->conn != NULL)
+                        conn_request_unparked(req->conn, req);
+                if (!ok)
+                        request_error(req, PROTO_E_IO_ERROR, NULL,
+                                      "queue %s: the log could not be written: %s", q->name,
+                                      strerror(error));
+                else if (req->data != NULL) {
+                        msgpack_packer *pk = request_result(req);
+
+                        msgpack_pack_map(pk, 1);
+                        proto_pack_kv_uint(pk, "msg_id", (uint64_t)(uintptr_t)req->data);
+                        request_done(req);
+                } else
+                        request_ok(req);
+        }
+        if (ok)
+                queue_log_maybe_compact(q->log, q->bytes + q->count * 48);
+        queue_arm_timers(q);
+        queue_serve(q);
+        queue_admit(q);
+}
+
+/* Release the reservations matching (conn, process id). */
+static void
+queue_release(struct queue *q, struct conn *c, uint64_t process_id)
+{
+        size_t i = 0;
+        bool any = false;
+
+        /* Walk the heap's array; a returned message leaves it, so do not advance then. */
+        while (i < q->reserved.n) {
+                struct qmsg *m = q->reserved.v[i];
+
+                if ((c != NULL && m->holder == c) ||
+                    (process_id != 0 && m->holder_process == process_id)) {
+                        queue_return(q, m, 0, false);
+                        any = true;
+                        i = 0;
+                        continue;
+                }
+                i++;
+        }
+        if (any) {
+                if (q->log != NULL && queue_log_pending(q->log))
+                        queue_log_commit(q->log);
+                queue_arm_timers(q);
+                queue_serve(q);
+        }
+}
+
+void
+queue_release_conn(struct queue_table *qt, struct conn *c)
+{
+        struct queue *q;
+
+        if (conn_reservations(c) == 0)
+                return;
+        TAILQ_FOREACH(q, &qt->queues, entry)
+        queue_release(q, c, 0);
+}
+
+void
+queue_release_process(struct queue_table *qt, uint64_t process_id)
+{
+        struct queue *q;
+
+        TAILQ_FOREACH(q, &qt->queues, entry)
+        {
+                if (q->reserved.n > 0)
+                        queue_release(q, NULL, process_id);
+        }
+}

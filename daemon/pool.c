@@ -18,6 +18,7 @@
 #include "log.h"
 #include "pool.h"
 #include "process-table.h"
+#include "queue.h"
 #include "xmalloc.h"
 
 struct pool_table {
@@ -63,6 +64,10 @@ pool_strv_free(char **v)
 static void
 pool_free(struct pool *pool)
 {
+        pool_strv_free(pool->consume.argv);
+        pool_strv_free(pool->consume.env);
+        free(pool->consume.cwd);
+        free(pool->consume.queue);
         pool_strv_free(pool->replicas.argv);
         pool_strv_free(pool->replicas.env);
         free(pool->replicas.cwd);
@@ -227,14 +232,20 @@ pool_is_idle(const struct pool *pool)
 static void pool_finish_delete(struct pool *);
 static void pool_roll_step(struct pool *);
 
+static bool pool_start_job(struct pool *);
+
 static void
 pool_sched_cb(evutil_socket_t fd, short what, void *arg)
 {
         struct pool *pool = arg;
         struct process *p;
 
-        while (pool_slot_free(pool) && (p = pool_first_startable(pool)) != NULL)
-                process_start(p); /* takes it off the queue */
+        while (pool_slot_free(pool)) {
+                if ((p = pool_first_startable(pool)) != NULL)
+                        process_start(p); /* takes it off the queue */
+                else if (!pool->has_consume || !pool_start_job(pool))
+                        break;
+        }
         if (pool->nroll > 0)
                 pool_roll_step(pool);
         if (pool_is_idle(pool)) {
@@ -242,6 +253,26 @@ pool_sched_cb(evutil_socket_t fd, short what, void *arg)
                 if (pool->deleting)
                         pool_finish_delete(pool);
         }
+}
+
+/* A job's process ended: its message is acked, or goes back with the pool's backoff. */
+static void
+pool_settle_job(struct pool *pool, struct process *p)
+{
+        struct queue *q = queue_find(pool->table->daemon->queues, pool->consume.queue);
+        bool ok = p->state == PROCESS_EXITED && policy_is_success(&p->policy, p->exit_code);
+        double delay = pool->defaults.restart_delay;
+        uint32_t i;
+
+        for (i = 1; i < p->job_attempt && delay < pool->defaults.restart_delay_max; i++)
+                delay *= 2;
+        if (delay > pool->defaults.restart_delay_max)
+                delay = pool->defaults.restart_delay_max;
+        if (q != NULL)
+                queue_settle(q, p->job_msg_id, ok, delay);
+        log_debug("pool %s: job %s for message %llu %s", pool->name, p->name,
+                  (unsigned long long)p->job_msg_id, ok ? "succeeded" : "failed");
+        p->job_msg_id = 0;
 }
 
 void
@@ -253,8 +284,11 @@ pool_member_changed(struct pool *pool, struct process *p, enum process_state fro
 
         if (process_is_final(&fake) && !process_is_final(p))
                 pool->live++;
-        else if (!process_is_final(&fake) && process_is_final(p))
+        else if (!process_is_final(&fake) && process_is_final(p)) {
                 pool->live--;
+                if (p->job_msg_id != 0)
+                        pool_settle_job(pool, p);
+        }
 
         if (had && !has)
                 pool->active--;
@@ -328,6 +362,91 @@ pool_strv_copy(const char **v, size_t n)
         return c;
 }
 
+/* Take a message and run the pool's command on it; false if there is none to take. */
+static bool
+pool_start_job(struct pool *pool)
+{
+        struct corrald *d = pool->table->daemon;
+        struct queue *q;
+        struct qmsg *m;
+        struct proto_p_spawn sp;
+        struct process_spec ps;
+        struct proto_error err;
+        struct process *p;
+        char *env[5];
+        uint64_t id;
+        uint32_t attempt;
+
+        if (pool->closed || d->stopping ||
+            (q = queue_find(d->queues, pool->consume.queue)) == NULL || (m = queue_take(q)) == NULL)
+                return false;
+        id = m->id;
+        attempt = m->attempts;
+        memset(&sp, 0, sizeof sp);
+        sp.argv = (const char **)pool->consume.argv;
+        sp.argc = pool_strv_len(pool->consume.argv);
+        sp.env = (const char **)pool->consume.env;
+        sp.nenv = pool_strv_len(pool->consume.env);
+        sp.cwd = pool->consume.cwd;
+        sp.stdin_data = m->data;
+        sp.stdin_len = m->len;
+        sp.has_stdin = true;
+        /* One run per delivery: a failed job is retried through the queue, not restarted. */
+        sp.policy.restart = PROTO_RESTART_NO;
+        sp.policy.has_restart = true;
+        xasprintf(&env[0], "CORRAL_POOL=%s", pool->name);
+        xasprintf(&env[1], "CORRAL_QUEUE=%s", q->name);
+        xasprintf(&env[2], "CORRAL_MSG_ID=%llu", (unsigned long long)id);
+        xasprintf(&env[3], "CORRAL_ATTEMPT=%u", attempt);
+        env[4] = NULL;
+        memset(&ps, 0, sizeof ps);
+        ps.sp = &sp;
+        ps.pool = pool;
+        ps.extra_env = (const char *const *)env;
+        ps.worker_index = -1;
+        p = process_new(d->processes, &ps, &err);
+        for (int i = 0; i < 4; i++)
+                free(env[i]);
+        if (p == NULL) {
+                log_warn("pool %s: cannot start a job for message %llu of %s: %s", pool->name,
+                         (unsigned long long)id, q->name, err.message);
+                queue_settle(q, id, false, pool->defaults.restart_delay_max);
+                return false;
+        }
+        p->job_msg_id = id;
+        p->job_attempt = attempt;
+        /* It may already have ended (and been settled) if it could not even start. */
+        if (process_is_final(p) && p->job_msg_id != 0)
+                pool_settle_job(pool, p);
+        return true;
+}
+
+void
+pool_table_queue_ready(struct pool_table *pt, const char *name)
+{
+        struct pool *pool;
+
+        TAILQ_FOREACH(pool, &pt->pools, entry)
+        {
+                if (pool->has_consume && strcmp(pool->consume.queue, name) == 0)
+                        pool_schedule(pool);
+        }
+}
+
+unsigned
+pool_table_consumers(struct pool_table *pt, const char *name)
+{
+        struct pool *pool;
+        unsigned n = 0;
+
+        TAILQ_FOREACH(pool, &pt->pools, entry)
+        {
+                if (pool->has_consume && !pool->deleting && strcmp(pool->consume.queue, name) == 0)
+                        n++;
+        }
+        return n;
+}
+
 struct pool *
 pool_create(struct pool_table *pt, const struct proto_p_pool_create *pc, struct proto_error *err)
 {
@@ -337,8 +456,27 @@ pool_create(struct pool_table *pt, const struct proto_p_pool_create *pc, struct 
                 proto_error_set(err, PROTO_E_EXISTS, "name", "a pool named '%s' exists", pc->name);
                 return NULL;
         }
+        if (pc->has_consume && queue_find(pt->daemon->queues, pc->consume.queue) == NULL) {
+                proto_error_set(err, PROTO_E_NOT_FOUND, "consume.queue",
+                                "no queue named '%s' (create the queue first)", pc->consume.queue);
+                return NULL;
+        }
         pool = pool_alloc(pt, pc->name);
         pool->size = (unsigned)pc->size;
+        if (pc->has_consume) {
+                struct queue *q = queue_find(pt->daemon->queues, pc->consume.queue);
+
+                pool->has_consume = true;
+                pool->consume.queue = xstrdup(pc->consume.queue);
+                pool->consume.argv = pool_strv_copy(pc->consume.argv, pc->consume.argc);
+                pool->consume.env = pool_strv_copy(pc->consume.env, pc->consume.nenv);
+                pool->consume.cwd = pc->consume.cwd ? xstrdup(pc->consume.cwd) : NULL;
+                /* Unlimited jobs would start one process per message: one slot unless told. */
+                if (!pc->has_size)
+                        pool->size = 1;
+                q->consumers = pool_table_consumers(pt, q->name);
+                pool_schedule(pool);
+        }
         if (pc->has_replicas && !pc->policy.has_restart)
                 pool->defaults.restart = RESTART_ALWAYS; /* workers are meant to stay up */
         policy_apply(&pool->defaults, &pc->policy);
@@ -516,6 +654,12 @@ pool_finish_delete(struct pool *pool)
         p->pool = NULL; /* ended records keep the pool's name only */
         TAILQ_REMOVE(&pt->pools, pool, entry);
         pt->count--;
+        if (pool->has_consume) {
+                struct queue *q = queue_find(pt->daemon->queues, pool->consume.queue);
+
+                if (q != NULL)
+                        q->consumers = pool_table_consumers(pt, q->name);
+        }
         log_info("pool %s deleted", pool->name);
         events_pool(pt->daemon, pool, "pool.deleted");
         request_waitq_wake(&pool->roll_waiters, pool);
@@ -552,7 +696,7 @@ pool_pack(const struct pool *pool, msgpack_packer *pk)
         unsigned live = pool->live;
         const struct process *p;
 
-        msgpack_pack_map(pk, 9 + POLICY_PACK_PAIRS);
+        msgpack_pack_map(pk, 10 + POLICY_PACK_PAIRS);
         proto_pack_kv_str(pk, "name", pool->name);
         proto_pack_kv_uint(pk, "size", pool->size);
         proto_pack_kv_uint(pk, "active", pool->active);
@@ -571,6 +715,22 @@ pool_pack(const struct pool *pool, msgpack_packer *pk)
                         proto_pack_str(pk, pool->replicas.argv[i]);
                 if (pool->replicas.cwd != NULL)
                         proto_pack_kv_str(pk, "cwd", pool->replicas.cwd);
+                else
+                        proto_pack_kv_nil(pk, "cwd");
+        } else
+                msgpack_pack_nil(pk);
+        proto_pack_str(pk, "consume");
+        if (pool->has_consume) {
+                size_t argc = pool_strv_len(pool->consume.argv), i;
+
+                msgpack_pack_map(pk, 3);
+                proto_pack_kv_str(pk, "queue", pool->consume.queue);
+                proto_pack_str(pk, "argv");
+                msgpack_pack_array(pk, argc);
+                for (i = 0; i < argc; i++)
+                        proto_pack_str(pk, pool->consume.argv[i]);
+                if (pool->consume.cwd != NULL)
+                        proto_pack_kv_str(pk, "cwd", pool->consume.cwd);
                 else
                         proto_pack_kv_nil(pk, "cwd");
         } else

@@ -30,6 +30,13 @@ struct pool_replicas {
         unsigned count;
 };
 
+struct pool_consume {
+        char *queue;
+        char **argv;
+        char **env; /* "K=V" or NULL */
+        char *cwd;
+};
+
 struct pool {
         struct pool_table *table;
         char *name;
@@ -41,6 +48,8 @@ struct pool {
         bool deleting;
         bool has_replicas;
         struct pool_replicas replicas;
+        bool has_consume;
+        struct pool_consume consume;
         struct process **workers; /* by index, up to replicas.count */
         unsigned nworkers;        /* allocated length of workers */
         struct process_list members;
@@ -91,6 +100,11 @@ void pool_schedule(struct pool *);
 struct process *pool_first_startable(const struct pool *);
 /* A member changed state: slots, joins, rolling restart, deletion. */
 void pool_member_changed(struct pool *, struct process *, enum process_state from);
+
+/* Messages became ready in queue name: wake the pools consuming it. */
+void pool_table_queue_ready(struct pool_table *, const char *name);
+/* How many pools consume queue name. */
+unsigned pool_table_consumers(struct pool_table *, const char *name);
 
 /* Counts of members by state, for pool.info and events. */
 void pool_pack(const struct pool *, msgpack_packer *);

@@ -93,8 +93,10 @@ struct process {
         char *reason;            /* why it failed or was cancelled */
         bool restart_after_stop; /* process.restart: start again once stopped */
         bool ready_timed_out;
-        bool in_ended;     /* on the table's evictable ended list */
-        bool roll_started; /* restarted by its pool's rolling restart */
+        bool in_ended;        /* on the table's evictable ended list */
+        bool roll_started;    /* restarted by its pool's rolling restart */
+        uint64_t job_msg_id;  /* a consuming pool's job: the message it works on */
+        uint32_t job_attempt; /* and which delivery of it this is */
         struct event *timer;
         struct stdin_feed *feed;
 

@@ -121,13 +121,10 @@ queue_reserved(struct queue *q, struct request *req, uint64_t id)
         return m;
 }
 
-void
-queue_ack(struct queue *q, struct request *req, uint64_t id)
+/* Remove a reserved message for good; durable: once the ack is on disk. False if it waits. */
+static bool
+queue_ack_msg(struct queue *q, struct qmsg *m)
 {
-        struct qmsg *m = queue_reserved(q, req, id);
-
-        if (m == NULL)
-                return;
         heap_remove(&q->reserved, m);
         if (m->holder != NULL)
                 conn_reservations_add(m->holder, -1);
@@ -135,21 +132,78 @@ queue_ack(struct queue *q, struct request *req, uint64_t id)
         q->total_acked++;
         if (q->log == NULL) {
                 queue_drop(q, m);
-                request_ok(req);
                 queue_arm_timers(q);
                 queue_admit(q);
+                return true;
+        }
+        /* Durable: done once the ack is on disk, so an acked message never comes back. */
+        m->where = QMSG_ACKING;
+        queue_log_ack(q->log, m->id);
+        qpending_add(&queue_priv(q)->acking, m);
+        return false;
+}
+
+void
+queue_ack(struct queue *q, struct request *req, uint64_t id)
+{
+        struct qmsg *m = queue_reserved(q, req, id);
+
+        if (m == NULL)
+                return;
+        if (queue_ack_msg(q, m)) {
+                request_ok(req);
                 return;
         }
-        /* Durable: answered once the ack is on disk, so an acked message never comes back. */
-        m->where = QMSG_ACKING;
-        queue_log_ack(q->log, id);
-        qpending_add(&queue_priv(q)->acking, m);
         req->data = NULL;
         TAILQ_INSERT_TAIL(&queue_priv(q)->log_waiters, req, wait_entry);
         req->waitq = &queue_priv(q)->log_waiters;
         conn_request_parked(req->conn, req);
         queue_log_commit(q->log);
         queue_arm_timers(q);
+}
+
+/* A job's reservation: far beyond any timer, so only the job's end settles it. */
+#define QUEUE_JOB_DEADLINE 1e15
+
+struct qmsg *
+queue_take(struct queue *q)
+{
+        struct qmsg *m = heap_top(&q->ready);
+
+        if (m == NULL)
+                return NULL;
+        heap_remove(&q->ready, m);
+        m->attempts++;
+        q->total_got++;
+        m->where = QMSG_RESERVED;
+        m->when = QUEUE_JOB_DEADLINE;
+        m->holder = NULL;
+        m->holder_process = 0;
+        heap_push(&q->reserved, m);
+        if (q->log != NULL) {
+                queue_log_attempt(q->log, m->id, m->attempts);
+                queue_log_commit(q->log);
+        }
+        return m;
+}
+
+void
+queue_settle(struct queue *q, uint64_t id, bool success, double delay)
+{
+        struct qmsg *m = queue_lookup(q, id);
+
+        if (m == NULL || m->where != QMSG_RESERVED)
+                return;
+        if (success) {
+                if (!queue_ack_msg(q, m))
+                        queue_log_commit(q->log);
+                return;
+        }
+        queue_return(q, m, delay, false);
+        if (q->log != NULL && queue_log_pending(q->log))
+                queue_log_commit(q->log);
+        queue_arm_timers(q);
+        queue_serve(q);
 }
 
 void

@@ -24,6 +24,7 @@
 #include "process-table.h"
 #include "process.h"
 #include "queue-log.h"
+#include "pool.h"
 #include "queue-internal.h"
 #include "queue.h"
 #include "xmalloc.h"
@@ -261,6 +262,7 @@ queue_create(struct queue_table *qt, const struct proto_p_queue_create *pc, stru
                         return NULL;
                 }
         }
+        q->consumers = pool_table_consumers(qt->daemon->pools, q->name);
         log_info("queue %s created%s", q->name, cfg.durable ? " (durable)" : "");
         return q;
 }
@@ -306,6 +308,8 @@ queue_place(struct queue *q, struct qmsg *m, double delay)
                 m->where = QMSG_READY;
                 m->visible_wall = 0;
                 heap_push(&q->ready, m);
+                if (q->consumers > 0)
+                        pool_table_queue_ready(q->table->daemon->pools, q->name);
         }
 }
 
@@ -331,6 +335,10 @@ queue_timer_arm(struct queue *q, struct event *ev, struct heap *h)
                 return;
         }
         secs = m->when - queue_mono();
+        if (secs > 1e9) { /* a job's reservation: its end settles it, no timer */
+                evtimer_del(ev);
+                return;
+        }
         if (secs < 0)
                 secs = 0;
         tv.tv_sec = (time_t)secs;

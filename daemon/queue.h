@@ -78,6 +78,7 @@ struct queue {
         struct request_waitq getters, putters;
         struct event *delay_timer, *visibility_timer;
         struct queue_log *log;
+        unsigned consumers; /* pools that consume it */
         bool deleting;
         TAILQ_ENTRY(queue) entry;
 };
@@ -114,6 +115,16 @@ void queue_release_conn(struct queue_table *, struct conn *);
 void queue_release_process(struct queue_table *, uint64_t process_id);
 
 void queue_pack_info(const struct queue *, msgpack_packer *);
+
+/*
+ * For pools that consume a queue: reserve the next ready message for a
+ * job (NULL if none). The job's process is the reservation: it has no
+ * deadline and no connection. queue_settle() ends it when the job ends:
+ * ack on success, else back to the queue after delay (or to the dead
+ * letters after max_attempts).
+ */
+struct qmsg *queue_take(struct queue *);
+void queue_settle(struct queue *, uint64_t msg_id, bool success, double delay);
 
 /* Called by queue-log.c once a batch is durable (ok) or failed (errno). */
 void queue_log_done(struct queue *, bool ok, int error);

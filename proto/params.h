@@ -181,12 +181,25 @@ struct proto_replicas {
         uint64_t count;
 };
 
+/* A pool that runs its command once per message of a queue. */
+struct proto_consume {
+        const char *queue;
+        const char **argv;
+        size_t argc;
+        const char **env;
+        size_t nenv;
+        const char *cwd;
+};
+
 struct proto_p_pool_create {
         const char *name;
-        uint64_t size; /* slots; 0 = unlimited */
+        uint64_t size; /* slots; 0 = unlimited (1 for a consuming pool) */
+        bool has_size;
         struct proto_policy policy;
         struct proto_replicas replicas;
         bool has_replicas;
+        struct proto_consume consume;
+        bool has_consume;
 };
 
 /* pool.info, close, join, terminate, restart, delete */

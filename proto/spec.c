@@ -294,13 +294,59 @@ static const struct proto_params_spec replicas_spec = {
     .size = sizeof(struct proto_replicas),
 };
 
+static const struct proto_field consume_fields[] = {
+    {.name = "queue",
+     .type = PF_NAME,
+     .flags = PF_REQUIRED,
+     .off = offsetof(struct proto_consume, queue)},
+    {.name = "argv",
+     .type = PF_STRV,
+     .flags = PF_REQUIRED,
+     .off = offsetof(struct proto_consume, argv),
+     .count_off = offsetof(struct proto_consume, argc),
+     .max = PROTO_ARGV_MAX},
+    {.name = "env",
+     .type = PF_ENV,
+     .off = offsetof(struct proto_consume, env),
+     .count_off = offsetof(struct proto_consume, nenv),
+     .max = PROTO_ENV_MAX},
+    {.name = "cwd", .type = PF_PATH, .off = offsetof(struct proto_consume, cwd)},
+};
+static const struct proto_params_spec consume_spec = {
+    .method = "consume",
+    .fields = consume_fields,
+    .nfields = NFIELDS(consume_fields),
+    .size = sizeof(struct proto_consume),
+};
+
+static int
+check_pool_create(const void *params, struct proto_error *err)
+{
+        const struct proto_p_pool_create *pc = params;
+
+        if (pc->has_replicas && pc->has_consume) {
+                proto_error_set(err, PROTO_E_INVALID_PARAMS, "consume",
+                                "a pool has replicas or consumes a queue, not both");
+                return -1;
+        }
+        return 0;
+}
+
 static const struct proto_field pool_create_fields[] = {
     {.name = "name",
      .type = PF_NAME,
      .flags = PF_REQUIRED,
      .off = offsetof(struct proto_p_pool_create, name)},
-    {.name = "size", .type = PF_UINT, .off = offsetof(struct proto_p_pool_create, size),
+    {.name = "size",
+     .type = PF_UINT,
+     .off = offsetof(struct proto_p_pool_create, size),
+     .has_off = offsetof(struct proto_p_pool_create, has_size),
      .max = 1000000},
+    {.name = "consume",
+     .type = PF_STRUCT,
+     .off = offsetof(struct proto_p_pool_create, consume),
+     .has_off = offsetof(struct proto_p_pool_create, has_consume),
+     .sub = &consume_spec},
     {.name = "replicas",
      .type = PF_STRUCT,
      .off = offsetof(struct proto_p_pool_create, replicas),
@@ -313,6 +359,7 @@ const struct proto_params_spec proto_spec_pool_create = {
     .fields = pool_create_fields,
     .nfields = NFIELDS(pool_create_fields),
     .size = sizeof(struct proto_p_pool_create),
+    .check = check_pool_create,
 };
 
 #define POOL_NAME_FIELD                                                                            \

@@ -46,9 +46,7 @@ queue_do_put(struct queue *q, struct request *req, const struct proto_p_queue_pu
                 queue_log_put(q->log, m);
                 qpending_add(&queue_priv(q)->committing, m);
                 req->data = (void *)(uintptr_t)m->id;
-                TAILQ_INSERT_TAIL(&queue_priv(q)->log_waiters, req, wait_entry);
-                req->waitq = &queue_priv(q)->log_waiters;
-                conn_request_parked(req->conn, req);
+                request_hold(req, &queue_priv(q)->log_waiters);
                 queue_log_commit(q->log);
                 return;
         }
@@ -123,12 +121,7 @@ queue_admit(struct queue *q)
 
                 if (!queue_has_room(q, pp->len))
                         return;
-                TAILQ_REMOVE(&q->putters, req, wait_entry);
-                req->waitq = NULL;
-                if (req->timer != NULL)
-                        evtimer_del(req->timer);
-                if (req->conn != NULL)
-                        conn_request_unparked(req->conn, req);
+                request_unpark(req);
                 req->wake(req, q);
         }
 }
@@ -181,10 +174,7 @@ queue_serve(struct queue *q)
         while ((req = TAILQ_FIRST(&q->getters)) != NULL && (m = heap_top(&q->ready)) != NULL) {
                 const struct proto_p_queue_get *gp = req->params;
 
-                TAILQ_REMOVE(&q->getters, req, wait_entry);
-                req->waitq = NULL;
-                if (req->conn != NULL)
-                        conn_request_unparked(req->conn, req);
+                request_unpark(req);
                 dropped |= !gp->ack;
                 queue_deliver(q, m, req);
         }

@@ -155,9 +155,7 @@ queue_ack(struct queue *q, struct request *req, uint64_t id)
                 return;
         }
         req->data = NULL;
-        TAILQ_INSERT_TAIL(&queue_priv(q)->log_waiters, req, wait_entry);
-        req->waitq = &queue_priv(q)->log_waiters;
-        conn_request_parked(req->conn, req);
+        request_hold(req, &queue_priv(q)->log_waiters);
         queue_log_commit(q->log);
         queue_arm_timers(q);
 }
@@ -274,10 +272,7 @@ queue_log_done(struct queue *q, bool ok, int error)
         }
         qp->committing.n = qp->acking.n = 0;
         while ((req = TAILQ_FIRST(&qp->log_waiters)) != NULL) {
-                TAILQ_REMOVE(&qp->log_waiters, req, wait_entry);
-                req->waitq = NULL;
-                if (req->conn != NULL)
-                        conn_request_unparked(req->conn, req);
+                request_unpark(req);
                 if (!ok)
                         request_error(req, PROTO_E_IO_ERROR, NULL,
                                       "queue %s: the log could not be written: %s", q->name,

@@ -398,10 +398,7 @@ queue_fail_waiters(struct request_waitq *wq, const char *name)
         struct request *req;
 
         while ((req = TAILQ_FIRST(wq)) != NULL) {
-                TAILQ_REMOVE(wq, req, wait_entry);
-                req->waitq = NULL;
-                if (req->conn != NULL)
-                        conn_request_unparked(req->conn, req);
+                request_unpark(req);
                 request_error(req, PROTO_E_NOT_FOUND, "queue", "queue %s was deleted", name);
         }
 }

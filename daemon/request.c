@@ -25,9 +25,8 @@ request_new(struct corrald *d, struct conn *c, uint32_t msgid, const struct meth
         return req;
 }
 
-/* Leave any wait queue, stop the timer, free. */
-static void
-request_free(struct request *req)
+void
+request_unpark(struct request *req)
 {
         if (req->waitq != NULL) {
                 TAILQ_REMOVE(req->waitq, req, wait_entry);
@@ -35,6 +34,24 @@ request_free(struct request *req)
                 if (req->conn != NULL)
                         conn_request_unparked(req->conn, req);
         }
+        if (req->timer != NULL)
+                evtimer_del(req->timer);
+}
+
+void
+request_hold(struct request *req, struct request_waitq *q)
+{
+        req->waitq = q;
+        TAILQ_INSERT_TAIL(q, req, wait_entry);
+        if (req->conn != NULL)
+                conn_request_parked(req->conn, req);
+}
+
+/* Leave any wait queue, stop the timer, free. */
+static void
+request_free(struct request *req)
+{
+        request_unpark(req);
         if (req->timer != NULL)
                 event_free(req->timer);
         if (req->arena != NULL)
@@ -110,10 +127,7 @@ request_timer_cb(evutil_socket_t fd, short what, void *arg)
         struct request *req = arg;
 
         /* Off the queue first: expire answers and frees the request. */
-        TAILQ_REMOVE(req->waitq, req, wait_entry);
-        req->waitq = NULL;
-        if (req->conn != NULL)
-                conn_request_unparked(req->conn, req);
+        request_unpark(req);
         req->expire(req);
 }
 
@@ -152,10 +166,7 @@ request_waitq_wake(struct request_waitq *q, void *arg)
         struct request *req;
 
         while ((req = TAILQ_FIRST(q)) != NULL) {
-                TAILQ_REMOVE(q, req, wait_entry);
-                req->waitq = NULL;
-                if (req->conn != NULL)
-                        conn_request_unparked(req->conn, req);
+                request_unpark(req);
                 req->wake(req, arg);
         }
 }

@@ -70,6 +70,13 @@ void request_error_proto(struct request *, const struct proto_error *);
  */
 int request_park(struct request *, struct request_waitq *q, double timeout, request_wake_fn wake,
                  request_expire_fn expire);
+/*
+ * Park on q with no timeout and no limit: a short wait the daemon itself
+ * ends (a log write); the owner of q answers it after request_unpark().
+ */
+void request_hold(struct request *, struct request_waitq *q);
+/* Take a parked request off its queue (and its timer) before answering it. */
+void request_unpark(struct request *);
 /* Wake every request parked on q with arg. */
 void request_waitq_wake(struct request_waitq *q, void *arg);
 /* Drop a parked request whose connection went away. */

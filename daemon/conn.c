@@ -18,6 +18,7 @@
 #include "conn.h"
 #include "corrald.h"
 #include "events.h"
+#include "output.h"
 #include "queue.h"
 #include "log.h"
 #include "method.h"
@@ -45,6 +46,7 @@ struct conn {
         bool paused;               /* reading paused for backpressure */
         bool subscribed;           /* receives events */
         unsigned reservations;     /* queue messages reserved through this connection */
+        bool following;            /* follows output */
         struct event *flush_timer; /* bounds a closing connection's final flush */
         TAILQ_ENTRY(conn) entry;
 };
@@ -64,6 +66,8 @@ conn_kill(struct conn *c)
         c->dead = true;
         if (c->subscribed)
                 events_unsubscribe(d->events, c);
+        if (c->following)
+                output_unfollow_conn(d, c);
         /* Reserved messages go back to their queues at once. */
         if (c->reservations > 0)
                 queue_release_conn(d->queues, c);
@@ -234,6 +238,12 @@ unsigned
 conn_reservations(const struct conn *c)
 {
         return c->reservations;
+}
+
+void
+conn_set_following(struct conn *c, bool on)
+{
+        c->following = on;
 }
 
 void

@@ -31,6 +31,8 @@ void conn_write(struct conn *, const void *, size_t);
  */
 void conn_write_event(struct conn *, const void *, size_t);
 void conn_set_subscribed(struct conn *, bool);
+/* It follows some process's output (process.logs with follow). */
+void conn_set_following(struct conn *, bool);
 struct proto_msg;
 struct proto_error;
 /* Answer a stream-level error and hang up: the peer is not speaking the protocol. */

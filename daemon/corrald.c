@@ -19,6 +19,7 @@
 #include "events.h"
 #include "method.h"
 #include "notify.h"
+#include "output.h"
 #include "pool.h"
 #include "process.h"
 #include "queue.h"
@@ -231,6 +232,9 @@ corrald_signal_cb(evutil_socket_t sig, short what, void *arg)
         case SIGINT:
                 corrald_stop(d, "SIGINT received");
                 break;
+        case SIGUSR1:
+                output_reopen_files(d);
+                break;
         case SIGHUP:
                 log_info("SIGHUP received: there is no configuration file to reload");
                 break;
@@ -240,7 +244,7 @@ corrald_signal_cb(evutil_socket_t sig, short what, void *arg)
 static void
 corrald_setup_signals(struct corrald *d)
 {
-        static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP};
+        static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1};
         struct sigaction sa;
         size_t i;
 
@@ -263,11 +267,13 @@ corrald_free(struct corrald *d)
         size_t i;
 
         conn_free_all(d);
+        output_follows_free(d);
         process_table_free(d->processes);
         pool_table_free(d->pools);
         queue_table_free(d->queues);
         events_free(d->events);
         notify_free(d->notify);
+        output_files_free(d);
         if (d->server != NULL)
                 server_free(d->server);
         for (i = 0; i < sizeof d->sig_ev / sizeof d->sig_ev[0]; i++) {

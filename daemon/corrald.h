@@ -22,6 +22,7 @@ struct pool_table;
 struct queue_table;
 struct events;
 struct notify;
+struct follows;
 struct conn;
 
 TAILQ_HEAD(conn_list, conn);
@@ -47,10 +48,12 @@ struct corrald {
         struct queue_table *queues;
         struct events *events;
         struct notify *notify;
+        void *filesinks;         /* output-file.c's open log files */
+        struct follows *follows; /* output-follow.c's followers */
         struct conn_list conns;
         struct conn_list dead_conns; /* freed from the loop, never in their own callbacks */
         struct event *reap_conns_ev;
-        struct event *sig_ev[5];
+        struct event *sig_ev[6];
         struct event *stop_timer; /* bounds the final flush at shutdown */
         bool stopping;
         int exit_code;

@@ -1,13 +1,24 @@
 /* method-process-join.c -- process.join: answer once the process has ended. */
 #include "corrald.h"
 #include "method.h"
+#include "output.h"
 #include "process.h"
 #include "request.h"
 
 static void
 join_wake(struct request *req, void *arg)
 {
-        process_pack(arg, request_result(req));
+        const struct proto_p_join *jp = req->params;
+        struct process *p = arg;
+        msgpack_packer *pk = request_result(req);
+
+        if (jp->output) {
+                /* The record with what the process printed (its bounded tail). */
+                process_pack_extra(p, pk, 1);
+                proto_pack_str(pk, "output");
+                output_pack_tail(p->output, pk);
+        } else
+                process_pack(p, pk);
         request_done(req);
 }
 

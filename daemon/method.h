@@ -68,5 +68,7 @@ extern const struct method method_queue_ack;
 extern const struct method method_queue_nack;
 extern const struct method method_queue_touch;
 extern const struct method method_queue_peek;
+extern const struct method method_process_logs;
+extern const struct method method_daemon_reopen_logs;
 
 #endif

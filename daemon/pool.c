@@ -38,6 +38,7 @@ pool_alloc(struct pool_table *pt, const char *name)
         pool->table = pt;
         pool->name = xstrdup(name);
         policy_default(&pool->defaults, pt->daemon->config.default_grace);
+        output_config_default(&pool->output);
         TAILQ_INIT(&pool->members);
         TAILQ_INIT(&pool->pending);
         TAILQ_INIT(&pool->join_waiters);
@@ -64,6 +65,7 @@ pool_strv_free(char **v)
 static void
 pool_free(struct pool *pool)
 {
+        output_config_clear(&pool->output);
         pool_strv_free(pool->consume.argv);
         pool_strv_free(pool->consume.env);
         free(pool->consume.cwd);
@@ -456,6 +458,16 @@ pool_create(struct pool_table *pt, const struct proto_p_pool_create *pc, struct 
                 proto_error_set(err, PROTO_E_EXISTS, "name", "a pool named '%s' exists", pc->name);
                 return NULL;
         }
+        {
+                struct output_config check;
+
+                output_config_default(&check);
+                if (output_config_apply(&check, &pc->output, err) != 0) {
+                        output_config_clear(&check);
+                        return NULL;
+                }
+                output_config_clear(&check);
+        }
         if (pc->has_consume && queue_find(pt->daemon->queues, pc->consume.queue) == NULL) {
                 proto_error_set(err, PROTO_E_NOT_FOUND, "consume.queue",
                                 "no queue named '%s' (create the queue first)", pc->consume.queue);
@@ -480,6 +492,7 @@ pool_create(struct pool_table *pt, const struct proto_p_pool_create *pc, struct 
         if (pc->has_replicas && !pc->policy.has_restart)
                 pool->defaults.restart = RESTART_ALWAYS; /* workers are meant to stay up */
         policy_apply(&pool->defaults, &pc->policy);
+        (void)output_config_apply(&pool->output, &pc->output, err); /* checked above */
         if (pc->has_replicas) {
                 pool->has_replicas = true;
                 pool->replicas.argv = pool_strv_copy(pc->replicas.argv, pc->replicas.argc);
@@ -696,7 +709,7 @@ pool_pack(const struct pool *pool, msgpack_packer *pk)
         unsigned live = pool->live;
         const struct process *p;
 
-        msgpack_pack_map(pk, 10 + POLICY_PACK_PAIRS);
+        msgpack_pack_map(pk, 10 + POLICY_PACK_PAIRS + OUTPUT_CONFIG_PAIRS);
         proto_pack_kv_str(pk, "name", pool->name);
         proto_pack_kv_uint(pk, "size", pool->size);
         proto_pack_kv_uint(pk, "active", pool->active);
@@ -750,4 +763,5 @@ pool_pack(const struct pool *pool, msgpack_packer *pk)
                 msgpack_pack_uint64(pk, p->id);
         }
         policy_pack_pairs(&pool->defaults, pk);
+        output_config_pack_pairs(&pool->output, pk);
 }

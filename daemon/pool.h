@@ -15,6 +15,7 @@
 
 #include <msgpack.h>
 
+#include "output.h"
 #include "policy.h"
 #include "process.h"
 #include "request.h"
@@ -44,6 +45,7 @@ struct pool {
         unsigned active; /* members holding a slot */
         unsigned live;   /* members not in a final state */
         struct policy defaults;
+        struct output_config output; /* members' stdout/stderr defaults */
         bool closed;
         bool deleting;
         bool has_replicas;

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "pool.h"
 #include "process-table.h"
+#include "output.h"
 #include "process.h"
 #include "queue.h"
 #include "xmalloc.h"
@@ -129,6 +130,8 @@ process_set_state(struct process *p, enum process_state to)
                 t->running++;
         if (!was_final && process_is_final(p)) {
                 p->ready = false;
+                output_ended(p->output);
+                output_follow_end(t->daemon, p);
         } else if (was_final && !process_is_final(p))
                 process_revived(t, p);
         log_debug("process %s (id %llu): %s -> %s", p->name, (unsigned long long)p->id,
@@ -681,6 +684,8 @@ process_reaped(struct process_table *t, pid_t pid, int status)
                 return;
         }
         process_pid_forget(t, p);
+        /* What it wrote before it died belongs to this run's record (and to join's answer). */
+        output_drain(p->output);
         /* What it had reserved in queues goes back now, not at the visibility timeout. */
         queue_release_process(t->daemon->queues, p->id);
         process_fire(p, WIFSIGNALED(status) ? PROCESS_EV_SIGNALED : PROCESS_EV_EXIT, &ev);

@@ -18,6 +18,7 @@
 #include "corrald.h"
 #include "log.h"
 #include "notify.h"
+#include "output.h"
 #include "pool.h"
 #include "process-table.h"
 #include "process.h"
@@ -107,6 +108,7 @@ process_free(struct process *p)
         if (p->timer != NULL)
                 event_free(p->timer);
         stdin_feed_free(p->feed);
+        output_free(p->output);
         process_strv_free(p->argv);
         process_strv_free(p->env);
         process_strv_free(p->extra_env);
@@ -314,12 +316,19 @@ process_exec(struct process *p, struct proto_error *err)
                 req.envp = environ;
         free(overrides);
         free(notify_var);
+        if (output_prepare(p->output, &req, err) != 0) {
+                spawn_env_free(env);
+                output_spawned(p->output, false);
+                errno = EINVAL;
+                return -1;
+        }
         if (p->has_stdin) {
                 if (pipe2(pipefd, O_CLOEXEC) == -1) {
                         saved = errno;
                         proto_error_set(err, PROTO_E_SPAWN_FAILED, "stdin",
                                         "cannot create a stdin pipe: %s", strerror(saved));
                         spawn_env_free(env);
+                        output_spawned(p->output, false);
                         errno = saved;
                         return -1;
                 }
@@ -327,6 +336,7 @@ process_exec(struct process *p, struct proto_error *err)
         }
         pid = spawn_start(&req, &what);
         saved = errno;
+        output_spawned(p->output, pid != -1);
         spawn_env_free(env);
         if (pipefd[0] != -1)
                 close(pipefd[0]);
@@ -381,7 +391,8 @@ process_resolve_after(struct process_table *t, struct process *p, const struct p
 
 /* A new record from a spawn request; not registered yet. */
 static struct process *
-process_alloc(struct process_table *t, const struct process_spec *ps)
+process_alloc(struct process_table *t, const struct process_spec *ps,
+              const struct output_config *ocfg)
 {
         const struct proto_p_spawn *sp = ps->sp;
         struct process *p = xcalloc(1, sizeof *p);
@@ -410,6 +421,7 @@ process_alloc(struct process_table *t, const struct process_spec *ps)
         p->delay = p->policy.restart_delay;
         p->created_at = process_now();
         p->starts = xcalloc(p->policy.start_limit_burst + 1, sizeof *p->starts);
+        p->output = output_new(t->daemon, p, ocfg);
         TAILQ_INIT(&p->waiters);
         TAILQ_INIT(&p->ready_waiters);
         return p;
@@ -440,6 +452,7 @@ process_new(struct process_table *t, const struct process_spec *ps, struct proto
         const struct proto_p_spawn *sp = ps->sp;
         const char *name = ps->name != NULL ? ps->name : sp->name;
         struct process *p, *o, *failed_dep;
+        struct output_config ocfg;
         bool now;
 
         if (name != NULL && (o = process_find_name(t, name)) != NULL && !process_is_final(o)) {
@@ -448,7 +461,14 @@ process_new(struct process_table *t, const struct process_spec *ps, struct proto
                                 (unsigned long long)o->id);
                 return NULL;
         }
-        p = process_alloc(t, ps);
+        /* The pool's output settings, with this spawn's on top. */
+        output_config_copy(&ocfg, &ps->pool->output);
+        if (output_config_apply(&ocfg, &sp->output, err) != 0) {
+                output_config_clear(&ocfg);
+                return NULL;
+        }
+        p = process_alloc(t, ps, &ocfg);
+        output_config_clear(&ocfg);
         if (process_resolve_after(t, p, sp, err) != 0) {
                 process_free(p);
                 return NULL;
@@ -574,12 +594,18 @@ process_pack_opt_str(msgpack_packer *pk, const char *key, const char *val)
 void
 process_pack(const struct process *p, msgpack_packer *pk)
 {
+        process_pack_extra(p, pk, 0);
+}
+
+void
+process_pack_extra(const struct process *p, msgpack_packer *pk, unsigned extra)
+{
         size_t argc = process_strv_len(p->argv), i;
         bool final = process_is_final(p);
         bool exited = p->has_ended_once && p->exit_code >= 0;
         bool signaled = p->has_ended_once && p->term_signal > 0;
 
-        msgpack_pack_map(pk, 19);
+        msgpack_pack_map(pk, 19 + extra);
         proto_pack_kv_uint(pk, "id", p->id);
         proto_pack_kv_str(pk, "name", p->name);
         proto_pack_kv_str(pk, "pool", p->pool_name);

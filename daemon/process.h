@@ -26,6 +26,7 @@ struct corrald;
 struct event;
 struct pool;
 struct stdin_feed;
+struct output;
 
 enum process_state {
         PROCESS_PENDING = 0, /* waiting for a pool slot or its dependencies */
@@ -99,6 +100,7 @@ struct process {
         uint32_t job_attempt; /* and which delivery of it this is */
         struct event *timer;
         struct stdin_feed *feed;
+        struct output *output; /* stdout and stderr, and the buffered lines */
 
         uint64_t *after; /* ids it waits for; 0 once satisfied */
         unsigned nafter;
@@ -166,5 +168,7 @@ bool process_holds_slot(const struct process *);
 const char *process_state_name(enum process_state);
 /* Pack the record as the protocol's process map. */
 void process_pack(const struct process *, msgpack_packer *);
+/* The same map with room for extra key/value pairs the caller packs next. */
+void process_pack_extra(const struct process *, msgpack_packer *, unsigned extra);
 
 #endif

@@ -124,6 +124,63 @@ queue_admit(struct queue *q)
                 request_unpark(req);
                 req->wake(req, q);
         }
+        /* Then the daemon's own writers (output streams), if there is still room. */
+        if (!TAILQ_EMPTY(&q->room_waiters) && queue_has_room(q, 0)) {
+                struct queue_room_list waiting = TAILQ_HEAD_INITIALIZER(waiting);
+                struct queue_room_wait *w;
+
+                TAILQ_CONCAT(&waiting, &q->room_waiters, entry);
+                while ((w = TAILQ_FIRST(&waiting)) != NULL) {
+                        TAILQ_REMOVE(&waiting, w, entry);
+                        w->fn(w->arg);
+                }
+        }
+}
+
+void
+queue_wait_room(struct queue *q, struct queue_room_wait *w)
+{
+        TAILQ_INSERT_TAIL(&q->room_waiters, w, entry);
+}
+
+void
+queue_cancel_room(struct queue *q, struct queue_room_wait *w)
+{
+        struct queue_room_wait *x;
+
+        TAILQ_FOREACH(x, &q->room_waiters, entry)
+        {
+                if (x == w) {
+                        TAILQ_REMOVE(&q->room_waiters, w, entry);
+                        return;
+                }
+        }
+}
+
+int
+queue_put_internal(struct queue *q, const void *data, size_t len)
+{
+        struct qmsg *m;
+
+        if (!TAILQ_EMPTY(&q->putters) || !queue_has_room(q, len))
+                return -1;
+        m = qmsg_new(q->next_id++, data, len);
+        q->count++;
+        q->bytes += m->len;
+        q->total_put++;
+        if (q->log != NULL) {
+                /* Visible once logged, like any durable put; nobody waits for an answer. */
+                m->where = QMSG_COMMITTING;
+                m->when = 0;
+                queue_log_put(q->log, m);
+                qpending_add(&queue_priv(q)->committing, m);
+                queue_log_commit(q->log);
+                return 0;
+        }
+        queue_index(q, m);
+        queue_place(q, m, 0);
+        queue_serve(q);
+        return 0;
 }
 
 /* Hand m to a get request. */

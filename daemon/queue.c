@@ -137,6 +137,7 @@ queue_alloc(struct queue_table *qt, const char *name, const struct queue_config 
         heap_init(&q->reserved, qmsg_cmp_when, offsetof(struct qmsg, hidx));
         TAILQ_INIT(&q->getters);
         TAILQ_INIT(&q->putters);
+        TAILQ_INIT(&q->room_waiters);
         TAILQ_INIT(&queue_priv(q)->log_waiters);
         q->delay_timer = evtimer_new(base, queue_timer_cb, q);
         q->visibility_timer = evtimer_new(base, queue_timer_cb, q);
@@ -408,6 +409,7 @@ queue_delete(struct queue *q)
 {
         struct queue_table *qt = q->table;
         struct queue_private *qp = queue_priv(q);
+        struct queue_room_wait *w;
         struct qmsg *m;
 
         /* Settle the log's batch first, so its waiters get their answers. */
@@ -415,6 +417,7 @@ queue_delete(struct queue *q)
                 queue_log_done(q, queue_log_flush_now(q->log) == 0, errno);
         queue_fail_waiters(&q->getters, q->name);
         queue_fail_waiters(&q->putters, q->name);
+
         while ((m = heap_pop(&q->reserved)) != NULL) {
                 if (m->holder != NULL)
                         conn_reservations_add(m->holder, -1);
@@ -422,6 +425,11 @@ queue_delete(struct queue *q)
         }
         TAILQ_REMOVE(&qt->queues, q, entry);
         qt->count--;
+        /* Off the table first: output streams waiting for room now find it gone. */
+        while ((w = TAILQ_FIRST(&q->room_waiters)) != NULL) {
+                TAILQ_REMOVE(&q->room_waiters, w, entry);
+                w->fn(w->arg);
+        }
         if (q->log != NULL)
                 queue_log_remove(q->log);
         log_info("queue %s deleted", q->name);

@@ -65,6 +65,14 @@ struct qmsg {
         unsigned char data[];
 };
 
+/* Someone waiting for room in a full queue without a request (an output stream). */
+struct queue_room_wait {
+        void (*fn)(void *arg);
+        void *arg;
+        TAILQ_ENTRY(queue_room_wait) entry;
+};
+TAILQ_HEAD(queue_room_list, queue_room_wait);
+
 struct queue {
         struct queue_table *table;
         char *name;
@@ -76,6 +84,7 @@ struct queue {
         uint64_t next_id;
         uint64_t total_put, total_got, total_acked, total_expired, total_dead;
         struct request_waitq getters, putters;
+        struct queue_room_list room_waiters;
         struct event *delay_timer, *visibility_timer;
         struct queue_log *log;
         unsigned consumers; /* pools that consume it */
@@ -109,6 +118,14 @@ void queue_ack(struct queue *, struct request *, uint64_t msg_id);
 void queue_nack(struct queue *, struct request *, uint64_t msg_id, double delay);
 void queue_touch(struct queue *, struct request *, uint64_t msg_id);
 void queue_peek(struct queue *, struct request *);
+
+/*
+ * Put from inside the daemon (a process's output): -1 if the queue is full
+ * (then queue_wait_room()). Durable queues log it like any put.
+ */
+int queue_put_internal(struct queue *, const void *, size_t);
+void queue_wait_room(struct queue *, struct queue_room_wait *);
+void queue_cancel_room(struct queue *, struct queue_room_wait *);
 
 /* A connection closed, or a supervised process ended: its reservations return. */
 void queue_release_conn(struct queue_table *, struct conn *);

@@ -112,6 +112,18 @@ struct proto_policy {
         bool has_grace;
 };
 
+/* Where stdout and stderr go, and how much is kept: every field optional. */
+struct proto_output {
+        const char *out; /* "stdout": capture, null, inherit, journal, file:PATH, queue:NAME */
+        const char *err; /* "stderr": the same, or stdout */
+        uint64_t log_buffer;
+        bool has_log_buffer;
+        uint64_t log_max_bytes;
+        bool has_log_max_bytes;
+        uint64_t log_backups;
+        bool has_log_backups;
+};
+
 enum { PROTO_RESTART_NO = 0, PROTO_RESTART_ON_FAILURE, PROTO_RESTART_ALWAYS };
 enum { PROTO_READY_SPAWNED = 0, PROTO_READY_UPTIME, PROTO_READY_NOTIFY };
 enum { PROTO_WAIT_NONE = 0, PROTO_WAIT_READY };
@@ -134,12 +146,14 @@ struct proto_p_spawn {
         size_t nafter;
         int64_t priority; /* lower starts first among pending; default 0 */
         bool has_priority;
+        struct proto_output output;
 };
 
 struct proto_p_join {
         struct proto_target t;
         double timeout; /* seconds */
         bool has_timeout;
+        bool output; /* add the buffered output to the answer */
 };
 
 struct proto_p_terminate {
@@ -200,6 +214,18 @@ struct proto_p_pool_create {
         bool has_replicas;
         struct proto_consume consume;
         bool has_consume;
+        struct proto_output output;
+};
+
+enum { PROTO_STREAM_BOTH = 0, PROTO_STREAM_STDOUT, PROTO_STREAM_STDERR };
+
+struct proto_p_logs {
+        struct proto_target t; /* or pool */
+        const char *pool;
+        int stream; /* PROTO_STREAM_* */
+        uint64_t tail; /* the last N lines */
+        bool has_tail;
+        bool follow;
 };
 
 /* pool.info, close, join, terminate, restart, delete */
@@ -298,5 +324,7 @@ extern const struct proto_params_spec proto_spec_queue_ack;
 extern const struct proto_params_spec proto_spec_queue_nack;
 extern const struct proto_params_spec proto_spec_queue_touch;
 extern const struct proto_params_spec proto_spec_queue_peek;
+extern const struct proto_params_spec proto_spec_process_logs;
+extern const struct proto_params_spec proto_spec_daemon_reopen_logs;
 
 #endif

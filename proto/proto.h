@@ -62,6 +62,8 @@
 #define PROTO_M_QUEUE_NACK        "queue.nack"
 #define PROTO_M_QUEUE_TOUCH       "queue.touch"
 #define PROTO_M_QUEUE_PEEK        "queue.peek"
+#define PROTO_M_PROCESS_LOGS      "process.logs"
+#define PROTO_M_DAEMON_REOPEN_LOGS "daemon.reopen_logs"
 
 enum proto_msg_type {
         PROTO_REQUEST = 0,

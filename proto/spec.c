@@ -21,6 +21,7 @@ _Static_assert(offsetof(struct proto_p_terminate, t) == 0, "target first");
 _Static_assert(offsetof(struct proto_p_signal, t) == 0, "target first");
 _Static_assert(offsetof(struct proto_p_info, t) == 0, "target first");
 _Static_assert(offsetof(struct proto_p_start, t) == 0, "target first");
+_Static_assert(offsetof(struct proto_p_logs, t) == 0, "target first");
 
 /* id and name rows; the target is at offset 0 of every struct using them. */
 #define TARGET_ID                                                                                  \
@@ -100,6 +101,18 @@ static const char *const wait_names[] = {"none", "ready", NULL};
              .has_off = POLICY_OFF(T, M, has_stop_signal)},                                \
             POLICY_SECONDS(T, M, grace)
 
+#define OUTPUT_OFF(T, M, f) (offsetof(T, M) + offsetof(struct proto_output, f))
+#define OUTPUT_UINT(T, M, key, maxv)                                                               \
+        {                                                                                          \
+                .name = #key, .type = PF_UINT, .off = OUTPUT_OFF(T, M, key),                       \
+                .has_off = OUTPUT_OFF(T, M, has_##key), .max = maxv                                \
+        }
+#define OUTPUT_FIELDS(T, M)                                                                        \
+        {.name = "stdout", .type = PF_STR, .off = OUTPUT_OFF(T, M, out)},                          \
+            {.name = "stderr", .type = PF_STR, .off = OUTPUT_OFF(T, M, err)},                      \
+            OUTPUT_UINT(T, M, log_buffer, 256 * 1024 * 1024),                                      \
+            OUTPUT_UINT(T, M, log_max_bytes, INT64_MAX), OUTPUT_UINT(T, M, log_backups, 1000)
+
 static const struct proto_field spawn_fields[] = {
     {.name = "argv",
      .type = PF_STRV,
@@ -138,6 +151,7 @@ static const struct proto_field spawn_fields[] = {
      .min = -1000000,
      .max = 1000000},
     POLICY_FIELDS(struct proto_p_spawn, policy),
+    OUTPUT_FIELDS(struct proto_p_spawn, output),
 };
 const struct proto_params_spec proto_spec_process_spawn = {
     .method = PROTO_M_PROCESS_SPAWN,
@@ -149,6 +163,7 @@ const struct proto_params_spec proto_spec_process_spawn = {
 static const struct proto_field join_fields[] = {
     TARGET_ID,
     TARGET_NAME,
+    {.name = "output", .type = PF_BOOL, .off = offsetof(struct proto_p_join, output)},
     {.name = "timeout",
      .type = PF_SECONDS,
      .off = offsetof(struct proto_p_join, timeout),
@@ -353,6 +368,7 @@ static const struct proto_field pool_create_fields[] = {
      .has_off = offsetof(struct proto_p_pool_create, has_replicas),
      .sub = &replicas_spec},
     POLICY_FIELDS(struct proto_p_pool_create, policy),
+    OUTPUT_FIELDS(struct proto_p_pool_create, output),
 };
 const struct proto_params_spec proto_spec_pool_create = {
     .method = PROTO_M_POOL_CREATE,
@@ -570,6 +586,48 @@ QUEUE_MSG_SPEC(proto_spec_queue_touch, PROTO_M_QUEUE_TOUCH, queue_msg_fields);
 QUEUE_MSG_SPEC(proto_spec_queue_nack, PROTO_M_QUEUE_NACK, queue_nack_fields);
 QUEUE_MSG_SPEC(proto_spec_queue_peek, PROTO_M_QUEUE_PEEK, queue_peek_fields);
 
+static const char *const stream_names[] = {"both", "stdout", "stderr", NULL};
+
+/* Exactly one of id, name or pool. */
+static int
+check_logs(const void *params, struct proto_error *err)
+{
+        const struct proto_p_logs *lp = params;
+        int given = lp->t.has_id + (lp->t.name != NULL) + (lp->pool != NULL);
+
+        if (given != 1) {
+                proto_error_set(err, PROTO_E_INVALID_PARAMS, "id",
+                                "give exactly one of id, name or pool");
+                return -1;
+        }
+        return 0;
+}
+
+static const struct proto_field logs_fields[] = {
+    TARGET_ID,
+    TARGET_NAME,
+    {.name = "pool", .type = PF_NAME, .off = offsetof(struct proto_p_logs, pool)},
+    {.name = "stream",
+     .type = PF_ENUM,
+     .off = offsetof(struct proto_p_logs, stream),
+     .enum_names = stream_names},
+    {.name = "tail",
+     .type = PF_UINT,
+     .off = offsetof(struct proto_p_logs, tail),
+     .has_off = offsetof(struct proto_p_logs, has_tail),
+     .max = 100000000},
+    {.name = "follow", .type = PF_BOOL, .off = offsetof(struct proto_p_logs, follow)},
+};
+const struct proto_params_spec proto_spec_process_logs = {
+    .method = PROTO_M_PROCESS_LOGS,
+    .fields = logs_fields,
+    .nfields = NFIELDS(logs_fields),
+    .size = sizeof(struct proto_p_logs),
+    .check = check_logs,
+};
+const struct proto_params_spec proto_spec_daemon_reopen_logs = {
+    .method = PROTO_M_DAEMON_REOPEN_LOGS, .size = sizeof(struct proto_p_none)};
+
 static const struct proto_params_spec *const specs[] = {
     &proto_spec_daemon_hello,   &proto_spec_daemon_ping,  &proto_spec_daemon_shutdown,
     &proto_spec_process_spawn,  &proto_spec_process_join, &proto_spec_process_terminate,
@@ -581,7 +639,8 @@ static const struct proto_params_spec *const specs[] = {
     &proto_spec_queue_create,   &proto_spec_queue_info,    &proto_spec_queue_list,
     &proto_spec_queue_purge,    &proto_spec_queue_delete,  &proto_spec_queue_put,
     &proto_spec_queue_get,      &proto_spec_queue_ack,     &proto_spec_queue_nack,
-    &proto_spec_queue_touch,    &proto_spec_queue_peek,
+    &proto_spec_queue_touch,    &proto_spec_queue_peek,    &proto_spec_process_logs,
+    &proto_spec_daemon_reopen_logs,
 };
 
 const struct proto_params_spec *

@@ -25,9 +25,10 @@ terminate_run(struct request *req, const void *params)
 
         if (p == NULL)
                 return METHOD_DONE;
-        if (!process_is_final(p))
-                process_terminate(p, tp->has_signal ? tp->signal : SIGTERM,
-                                  tp->has_grace ? tp->grace : d->config.default_grace);
+        /* Final states ignore it, except failed: its retry is disarmed for good. */
+        if (!process_is_final(p) || p->state == PROCESS_FAILED)
+                process_terminate(p, tp->has_signal ? tp->signal : p->policy.stop_signal,
+                                  tp->has_grace ? tp->grace : p->policy.grace);
         if (!tp->wait || process_is_final(p)) {
                 terminate_wake(req, p);
                 return METHOD_DONE;

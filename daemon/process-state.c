@@ -28,6 +28,7 @@
 #include "output.h"
 #include "process.h"
 #include "queue.h"
+#include "stdin-feed.h"
 #include "xmalloc.h"
 
 struct process_ev {
@@ -686,6 +687,9 @@ process_reaped(struct process_table *t, pid_t pid, int status)
         process_pid_forget(t, p);
         /* What it wrote before it died belongs to this run's record (and to join's answer). */
         output_drain(p->output);
+        /* Its stdin feed ends with the run (a queue message being written goes back). */
+        stdin_feed_free(p->feed);
+        p->feed = NULL;
         /* What it had reserved in queues goes back now, not at the visibility timeout. */
         queue_release_process(t->daemon->queues, p->id);
         process_fire(p, WIFSIGNALED(status) ? PROCESS_EV_SIGNALED : PROCESS_EV_EXIT, &ev);

@@ -22,6 +22,7 @@
 #include "pool.h"
 #include "process-table.h"
 #include "process.h"
+#include "queue.h"
 #include "spawn.h"
 #include "stdin-feed.h"
 #include "xmalloc.h"
@@ -114,6 +115,7 @@ process_free(struct process *p)
         process_strv_free(p->extra_env);
         free(p->cwd);
         free(p->stdin_data);
+        free(p->stdin_queue);
         free(p->starts);
         free(p->status);
         free(p->reason);
@@ -322,7 +324,16 @@ process_exec(struct process *p, struct proto_error *err)
                 errno = EINVAL;
                 return -1;
         }
-        if (p->has_stdin) {
+        if (p->stdin_queue != NULL &&
+            queue_find(p->table->daemon->queues, p->stdin_queue) == NULL) {
+                proto_error_set(err, PROTO_E_NOT_FOUND, "stdin_queue", "no queue named '%s'",
+                                p->stdin_queue);
+                spawn_env_free(env);
+                output_spawned(p->output, false);
+                errno = ENOENT;
+                return -1;
+        }
+        if (p->has_stdin || p->stdin_queue != NULL) {
                 if (pipe2(pipefd, O_CLOEXEC) == -1) {
                         saved = errno;
                         proto_error_set(err, PROTO_E_SPAWN_FAILED, "stdin",
@@ -353,7 +364,11 @@ process_exec(struct process *p, struct proto_error *err)
                 return -1;
         }
         p->pid = pid;
-        if (pipefd[1] != -1)
+        stdin_feed_free(p->feed); /* an earlier run's, if any */
+        p->feed = NULL;
+        if (pipefd[1] != -1 && p->stdin_queue != NULL)
+                p->feed = stdin_feed_queue_new(p->table->daemon, pipefd[1], p->stdin_queue);
+        else if (pipefd[1] != -1)
                 p->feed =
                     stdin_feed_new(p->table->daemon->base, pipefd[1], p->stdin_data, p->stdin_len);
         return 0;
@@ -410,6 +425,7 @@ process_alloc(struct process_table *t, const struct process_spec *ps,
                 p->stdin_data = xmalloc(sp->stdin_len);
                 memcpy(p->stdin_data, sp->stdin_data, sp->stdin_len);
         }
+        p->stdin_queue = sp->stdin_queue != NULL ? xstrdup(sp->stdin_queue) : NULL;
         p->extra_env = process_strv_copy(ps->extra_env, (size_t)-1);
         p->worker_index = ps->worker_index;
         p->policy = ps->pool->defaults;

@@ -68,8 +68,9 @@ struct process {
         unsigned char *stdin_data;
         size_t stdin_len;
         bool has_stdin;
-        char **extra_env; /* set by the pool: CORRAL_POOL, CORRAL_WORKER_INDEX */
-        int worker_index; /* -1 unless a replica */
+        char *stdin_queue; /* or feed stdin from this queue */
+        char **extra_env;  /* set by the pool: CORRAL_POOL, CORRAL_WORKER_INDEX */
+        int worker_index;  /* -1 unless a replica */
         struct policy policy;
         int priority; /* lower starts first among pending */
         uint64_t seq; /* FIFO order among equal priorities */

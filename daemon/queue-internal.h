@@ -51,6 +51,8 @@ void queue_arm_timers(struct queue *);
 void queue_serve(struct queue *);
 /* Let waiting putters in while there is room. */
 void queue_admit(struct queue *);
+/* Call (and forget) every waiter of a list; they may wait again. */
+void queue_wake_list(struct queue_room_list *);
 /* Record who holds m's reservation: c's supervised process if it is one, else c. */
 void queue_set_holder(struct queue *, struct qmsg *, struct conn *);
 /* A reservation ended without an ack: back to the queue, or to the dead letters. */

@@ -125,14 +125,39 @@ queue_admit(struct queue *q)
                 req->wake(req, q);
         }
         /* Then the daemon's own writers (output streams), if there is still room. */
-        if (!TAILQ_EMPTY(&q->room_waiters) && queue_has_room(q, 0)) {
-                struct queue_room_list waiting = TAILQ_HEAD_INITIALIZER(waiting);
-                struct queue_room_wait *w;
+        if (!TAILQ_EMPTY(&q->room_waiters) && queue_has_room(q, 0))
+                queue_wake_list(&q->room_waiters);
+}
 
-                TAILQ_CONCAT(&waiting, &q->room_waiters, entry);
-                while ((w = TAILQ_FIRST(&waiting)) != NULL) {
-                        TAILQ_REMOVE(&waiting, w, entry);
-                        w->fn(w->arg);
+void
+queue_wake_list(struct queue_room_list *list)
+{
+        struct queue_room_list waiting = TAILQ_HEAD_INITIALIZER(waiting);
+        struct queue_room_wait *w;
+
+        TAILQ_CONCAT(&waiting, list, entry);
+        while ((w = TAILQ_FIRST(&waiting)) != NULL) {
+                TAILQ_REMOVE(&waiting, w, entry);
+                w->fn(w->arg);
+        }
+}
+
+void
+queue_wait_ready(struct queue *q, struct queue_room_wait *w)
+{
+        TAILQ_INSERT_TAIL(&q->ready_waiters, w, entry);
+}
+
+void
+queue_cancel_ready(struct queue *q, struct queue_room_wait *w)
+{
+        struct queue_room_wait *x;
+
+        TAILQ_FOREACH(x, &q->ready_waiters, entry)
+        {
+                if (x == w) {
+                        TAILQ_REMOVE(&q->ready_waiters, w, entry);
+                        return;
                 }
         }
 }

@@ -138,6 +138,7 @@ queue_alloc(struct queue_table *qt, const char *name, const struct queue_config 
         TAILQ_INIT(&q->getters);
         TAILQ_INIT(&q->putters);
         TAILQ_INIT(&q->room_waiters);
+        TAILQ_INIT(&q->ready_waiters);
         TAILQ_INIT(&queue_priv(q)->log_waiters);
         q->delay_timer = evtimer_new(base, queue_timer_cb, q);
         q->visibility_timer = evtimer_new(base, queue_timer_cb, q);
@@ -311,6 +312,7 @@ queue_place(struct queue *q, struct qmsg *m, double delay)
                 heap_push(&q->ready, m);
                 if (q->consumers > 0)
                         pool_table_queue_ready(q->table->daemon->pools, q->name);
+                queue_wake_list(&q->ready_waiters);
         }
 }
 
@@ -409,7 +411,6 @@ queue_delete(struct queue *q)
 {
         struct queue_table *qt = q->table;
         struct queue_private *qp = queue_priv(q);
-        struct queue_room_wait *w;
         struct qmsg *m;
 
         /* Settle the log's batch first, so its waiters get their answers. */
@@ -425,11 +426,9 @@ queue_delete(struct queue *q)
         }
         TAILQ_REMOVE(&qt->queues, q, entry);
         qt->count--;
-        /* Off the table first: output streams waiting for room now find it gone. */
-        while ((w = TAILQ_FIRST(&q->room_waiters)) != NULL) {
-                TAILQ_REMOVE(&q->room_waiters, w, entry);
-                w->fn(w->arg);
-        }
+        /* Off the table first: whoever waits for room or messages now finds it gone. */
+        queue_wake_list(&q->room_waiters);
+        queue_wake_list(&q->ready_waiters);
         if (q->log != NULL)
                 queue_log_remove(q->log);
         log_info("queue %s deleted", q->name);

@@ -85,6 +85,7 @@ struct queue {
         uint64_t total_put, total_got, total_acked, total_expired, total_dead;
         struct request_waitq getters, putters;
         struct queue_room_list room_waiters;
+        struct queue_room_list ready_waiters;
         struct event *delay_timer, *visibility_timer;
         struct queue_log *log;
         unsigned consumers; /* pools that consume it */
@@ -126,6 +127,9 @@ void queue_peek(struct queue *, struct request *);
 int queue_put_internal(struct queue *, const void *, size_t);
 void queue_wait_room(struct queue *, struct queue_room_wait *);
 void queue_cancel_room(struct queue *, struct queue_room_wait *);
+/* Be called once a message is ready (a process's stdin fed from the queue). */
+void queue_wait_ready(struct queue *, struct queue_room_wait *);
+void queue_cancel_ready(struct queue *, struct queue_room_wait *);
 
 /* A connection closed, or a supervised process ended: its reservations return. */
 void queue_release_conn(struct queue_table *, struct conn *);

@@ -147,6 +147,7 @@ struct proto_p_spawn {
         int64_t priority; /* lower starts first among pending; default 0 */
         bool has_priority;
         struct proto_output output;
+        const char *stdin_queue; /* feed stdin from this queue, one message per line */
 };
 
 struct proto_p_join {

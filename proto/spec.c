@@ -152,12 +152,27 @@ static const struct proto_field spawn_fields[] = {
      .max = 1000000},
     POLICY_FIELDS(struct proto_p_spawn, policy),
     OUTPUT_FIELDS(struct proto_p_spawn, output),
+    {.name = "stdin_queue", .type = PF_NAME, .off = offsetof(struct proto_p_spawn, stdin_queue)},
 };
+
+static int
+check_spawn(const void *params, struct proto_error *err)
+{
+        const struct proto_p_spawn *sp = params;
+
+        if (sp->has_stdin && sp->stdin_queue != NULL) {
+                proto_error_set(err, PROTO_E_INVALID_PARAMS, "stdin_queue",
+                                "give stdin or stdin_queue, not both");
+                return -1;
+        }
+        return 0;
+}
 const struct proto_params_spec proto_spec_process_spawn = {
     .method = PROTO_M_PROCESS_SPAWN,
     .fields = spawn_fields,
     .nfields = NFIELDS(spawn_fields),
     .size = sizeof(struct proto_p_spawn),
+    .check = check_spawn,
 };
 
 static const struct proto_field join_fields[] = {

@@ -239,22 +239,115 @@ json_seconds_or_null(double t)
         return t > 0 ? json_real(t) : json_null();
 }
 
+/* A signal's name, or null. */
+static json_t *
+json_signal(int sig)
+{
+        const char *name = sig > 0 ? proto_signal_name(sig) : NULL;
+
+        return name != NULL ? json_string(name) : json_null();
+}
+
+static json_t *
+json_exit_code(int code)
+{
+        return code >= 0 ? json_integer(code) : json_null();
+}
+
+/* A string that may be NULL, as its bytes or null. */
+static json_t *
+json_opt_bytes(const char *s)
+{
+        return s != NULL ? json_bytes(s, strlen(s)) : json_null();
+}
+
+/* The fields of the supervision capability, as the daemon names them. */
+static json_t *
+json_record_supervision(const struct corral_process *p, json_t *j)
+{
+        json_t *last = json_null();
+
+        if (j == NULL)
+                return NULL;
+        if (p->last_exit_code >= 0 || p->last_signal > 0)
+                last = json_pack("{s:o,s:o}", "exit_code", json_exit_code(p->last_exit_code),
+                                 "signal", json_signal(p->last_signal));
+        if (json_object_set_new(j, "ready", json_boolean(p->ready)) == -1 ||
+            json_object_set_new(j, "created_at", json_seconds_or_null(p->created_at)) == -1 ||
+            json_object_set_new(j, "last_exit", last) == -1 ||
+            json_object_set_new(j, "restarts", json_integer(p->restarts)) == -1 ||
+            json_object_set_new(j, "restart",
+                                p->restart[0] != '\0' ? json_string(p->restart) : json_null()) ==
+                -1 ||
+            json_object_set_new(j, "status", json_opt_bytes(p->status)) == -1 ||
+            json_object_set_new(j, "reason", json_opt_bytes(p->reason)) == -1 ||
+            json_object_set_new(j, "worker_index",
+                                p->worker_index >= 0 ? json_integer(p->worker_index)
+                                                     : json_null()) == -1) {
+                json_decref(j);
+                return NULL;
+        }
+        return j;
+}
+
 json_t *
 ctl_json_record(const struct corral_process *p)
 {
-        const char *sig = p->signal > 0 ? proto_signal_name(p->signal) : NULL;
         json_t *argv = json_array();
         size_t i;
 
         for (i = 0; p->argv != NULL && p->argv[i] != NULL; i++)
                 json_array_append_new(argv, json_bytes(p->argv[i], strlen(p->argv[i])));
-        return json_pack(
-            "{s:I,s:o,s:o,s:o,s:I,s:s,s:o,s:o,s:o,s:o,s:b}", "id", (json_int_t)p->id, "name",
-            json_bytes(p->name, strlen(p->name)), "pool", json_bytes(p->pool, strlen(p->pool)),
-            "argv", argv, "pid", (json_int_t)p->pid, "state", p->state, "started_at",
-            json_seconds_or_null(p->started_at), "ended_at", json_seconds_or_null(p->ended_at),
-            "exit_code", p->exit_code >= 0 ? json_integer(p->exit_code) : json_null(), "signal",
-            sig != NULL ? json_string(sig) : json_null(), "core_dumped", p->core_dumped);
+        return json_record_supervision(
+            p, json_pack(
+                   "{s:I,s:o,s:o,s:o,s:I,s:s,s:o,s:o,s:o,s:o,s:b}", "id", (json_int_t)p->id, "name",
+                   json_bytes(p->name, strlen(p->name)), "pool",
+                   json_bytes(p->pool, strlen(p->pool)), "argv", argv, "pid", (json_int_t)p->pid,
+                   "state", p->state, "started_at", json_seconds_or_null(p->started_at), "ended_at",
+                   json_seconds_or_null(p->ended_at), "exit_code", json_exit_code(p->exit_code),
+                   "signal", json_signal(p->signal), "core_dumped", p->core_dumped));
+}
+
+static json_t *
+json_strv(char *const *v)
+{
+        json_t *a = json_array();
+        size_t i;
+
+        for (i = 0; a != NULL && v != NULL && v[i] != NULL; i++)
+                json_array_append_new(a, json_bytes(v[i], strlen(v[i])));
+        return a;
+}
+
+json_t *
+ctl_json_pool(const struct corral_pool *pool)
+{
+        const struct corral_pool_states *s = &pool->states;
+        json_t *j, *members = json_array(), *replicas = json_null();
+        size_t i;
+
+        for (i = 0; members != NULL && i < pool->nmembers; i++)
+                json_array_append_new(members, json_integer((json_int_t)pool->members[i]));
+        if (pool->has_replicas)
+                replicas = json_pack("{s:i,s:o,s:o}", "count", (int)pool->replicas, "argv",
+                                     json_strv(pool->replicas_argv), "cwd",
+                                     json_opt_bytes(pool->replicas_cwd));
+        j = json_pack("{s:o,s:I,s:I,s:I,s:b,s:b,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
+                      "s:o}",
+                      "name", json_bytes(pool->name, strlen(pool->name)), "size",
+                      (json_int_t)pool->size, "active", (json_int_t)pool->active, "live",
+                      (json_int_t)pool->live, "closed", pool->closed, "rolling", pool->rolling,
+                      "replicas", replicas, "states", "pending", (json_int_t)s->pending, "starting",
+                      (json_int_t)s->starting, "running", (json_int_t)s->running, "stopping",
+                      (json_int_t)s->stopping, "backoff", (json_int_t)s->backoff, "exited",
+                      (json_int_t)s->exited, "killed", (json_int_t)s->killed, "stopped",
+                      (json_int_t)s->stopped, "failed", (json_int_t)s->failed, "cancelled",
+                      (json_int_t)s->cancelled, "members", members);
+        if (j != NULL && ctl_policy_json(&pool->defaults, j) == -1) {
+                json_decref(j);
+                return NULL;
+        }
+        return j;
 }
 
 /*

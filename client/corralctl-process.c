@@ -1,6 +1,7 @@
 /*
- * corralctl-process.c -- the commands that act on one process: spawn,
- * join, terminate, signal and info.
+ * corralctl-process.c -- the commands that act on one process: start,
+ * restart, join, terminate, signal and info (spawn and run are in
+ * corralctl-spawn.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,16 +13,9 @@
 #include "proto.h"
 #include "corralctl.h"
 
-/* Long-only options. */
-enum {
-        OPT_ENV_CLEAR = 256,
-        OPT_STDIN_DATA,
-        OPT_STDIN_FILE,
-};
-
 /* Parse the ID|NAME operand at argv[optind]. */
-static int
-target_arg(struct ctl *ctl, char **argv, struct corral_target *t)
+int
+ctl_target_arg(struct ctl *ctl, char **argv, struct corral_target *t)
 {
         if (!ctl_parse_target(argv[optind], t))
                 return ctl_usage_error(ctl, "invalid process id or name '%s'", argv[optind]);
@@ -29,8 +23,8 @@ target_arg(struct ctl *ctl, char **argv, struct corral_target *t)
 }
 
 /* Print a record as JSON, or nothing. */
-static int
-record_out(struct ctl *ctl, struct corral_process *p)
+int
+ctl_record_out(struct ctl *ctl, struct corral_process *p)
 {
         int rc = CTL_EXIT_OK;
 
@@ -39,238 +33,6 @@ record_out(struct ctl *ctl, struct corral_process *p)
         corral_process_clear(p);
         return rc;
 }
-
-/* Read all of path ("-": standard input), at most a message's worth. */
-static char *
-read_file(const char *path, size_t *len, char **cause)
-{
-        size_t cap = 65536, n = 0;
-        char *buf, *nbuf;
-        ssize_t r;
-        int fd;
-
-        if (strcmp(path, "-") == 0)
-                fd = STDIN_FILENO;
-        else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-                *cause = strdup(strerror(errno));
-                return NULL;
-        }
-        if ((buf = malloc(cap)) == NULL)
-                goto fail;
-        for (;;) {
-                if (n == cap) {
-                        if (cap >= PROTO_MAX_MESSAGE_DEFAULT) {
-                                errno = EFBIG;
-                                goto fail;
-                        }
-                        if ((nbuf = realloc(buf, cap * 2)) == NULL)
-                                goto fail;
-                        buf = nbuf;
-                        cap *= 2;
-                }
-                if ((r = read(fd, buf + n, cap - n)) == 0)
-                        break;
-                if (r == -1) {
-                        if (errno == EINTR)
-                                continue;
-                        goto fail;
-                }
-                n += (size_t)r;
-        }
-        if (fd != STDIN_FILENO)
-                close(fd);
-        *len = n;
-        return buf;
-fail:
-        *cause =
-            strdup(errno == EFBIG ? "larger than the daemon accepts (16 MiB)" : strerror(errno));
-        free(buf);
-        if (fd != STDIN_FILENO)
-                close(fd);
-        return NULL;
-}
-
-/* "K=V" as given, or "K" completed from our own environment (like docker -e K). */
-static char *
-env_arg(const char *arg, char **cause)
-{
-        const char *val;
-        char *s;
-
-        if (*arg == '=' || *arg == '\0') {
-                *cause = strdup("the variable name is empty");
-                return NULL;
-        }
-        if (strchr(arg, '=') != NULL)
-                return strdup(arg);
-        if ((val = getenv(arg)) == NULL) {
-                *cause = strdup("not KEY=VALUE, and KEY is not set here");
-                return NULL;
-        }
-        if (asprintf(&s, "%s=%s", arg, val) == -1)
-                return NULL;
-        return s;
-}
-
-/* The directory a relative --cwd means, or our own with none. NULL if unknown. */
-static char *
-spawn_cwd(const char *arg)
-{
-        char *here, *s;
-
-        if (arg != NULL && *arg == '/')
-                return strdup(arg);
-        if ((here = getcwd(NULL, 0)) == NULL)
-                return NULL;
-        if (arg == NULL || strcmp(arg, ".") == 0)
-                return here;
-        if (asprintf(&s, "%s%s%s", here, strcmp(here, "/") == 0 ? "" : "/", arg) == -1)
-                s = NULL;
-        free(here);
-        return s;
-}
-
-static int
-spawn_run(struct ctl *ctl, int argc, char **argv)
-{
-        static const struct option opts[] = {
-            {"name", required_argument, NULL, 'n'},
-            {"pool", required_argument, NULL, 'p'},
-            {"env", required_argument, NULL, 'e'},
-            {"env-clear", no_argument, NULL, OPT_ENV_CLEAR},
-            {"cwd", required_argument, NULL, 'w'},
-            {"stdin-data", required_argument, NULL, OPT_STDIN_DATA},
-            {"stdin-file", required_argument, NULL, OPT_STDIN_FILE},
-            CTL_COMMON_OPTIONS,
-        };
-        struct corral_spawn_opts o;
-        struct corral_process p;
-        struct corral_error err;
-        const char *cwd_arg = NULL, *stdin_file = NULL;
-        char **env, *cwd = NULL, *data = NULL, *cause = NULL;
-        size_t nenv = 0, i;
-        int ch, rc = CTL_EXIT_USAGE;
-
-        memset(&o, 0, sizeof o);
-        if ((env = calloc((size_t)argc + 1, sizeof *env)) == NULL) {
-                ctl_warn("out of memory");
-                return CTL_EXIT_IO;
-        }
-        while ((ch = ctl_getopt(ctl, argc, argv, "n:p:e:w:", opts, true)) != -1) {
-                switch (ch) {
-                case 'n':
-                        o.name = optarg;
-                        break;
-                case 'p':
-                        o.pool = optarg;
-                        break;
-                case 'e':
-                        if ((env[nenv] = env_arg(optarg, &cause)) == NULL) {
-                                rc = ctl_usage_error(ctl, "--env %s: %s", optarg,
-                                                     cause != NULL ? cause : "out of memory");
-                                goto out;
-                        }
-                        nenv++;
-                        break;
-                case OPT_ENV_CLEAR:
-                        o.env_clear = true;
-                        break;
-                case 'w':
-                        cwd_arg = optarg;
-                        break;
-                case OPT_STDIN_DATA:
-                case OPT_STDIN_FILE:
-                        if (o.has_stdin) {
-                                rc = ctl_usage_error(ctl, "--stdin-data and --stdin-file "
-                                                          "may be given once, not both");
-                                goto out;
-                        }
-                        o.has_stdin = true;
-                        if (ch == OPT_STDIN_DATA) {
-                                o.stdin_data = optarg;
-                                o.stdin_len = strlen(optarg);
-                        } else
-                                stdin_file = optarg;
-                        break;
-                default:
-                        rc = ctl_option_other(ctl, ch);
-                        goto out;
-                }
-        }
-        if (optind == argc) {
-                rc = ctl_usage_error(ctl, "missing the command to run");
-                goto out;
-        }
-        if (cwd_arg != NULL && *cwd_arg == '\0') {
-                rc = ctl_usage_error(ctl, "--cwd: empty directory");
-                goto out;
-        }
-        if (stdin_file != NULL) {
-                if ((data = read_file(stdin_file, &o.stdin_len, &cause)) == NULL) {
-                        ctl_warn("--stdin-file %s: %s", stdin_file,
-                                 cause != NULL ? cause : "out of memory");
-                        rc = CTL_EXIT_USAGE;
-                        goto out;
-                }
-                o.stdin_data = data;
-        }
-        /* Like a shell, run it here: in our directory, not the daemon's. */
-        if ((cwd = spawn_cwd(cwd_arg)) == NULL) {
-                if (cwd_arg != NULL) {
-                        ctl_warn("--cwd %s: %s", cwd_arg, strerror(errno));
-                        rc = CTL_EXIT_USAGE;
-                        goto out;
-                }
-                ctl_warn("warning: no working directory (%s): it runs in the daemon's",
-                         strerror(errno));
-        }
-        o.cwd = cwd;
-        o.argv = (const char *const *)argv + optind;
-        o.env = nenv > 0 ? (const char *const *)env : NULL;
-
-        if ((rc = ctl_connect(ctl)) != CTL_EXIT_OK)
-                goto out;
-        if (corral_spawn(ctl->conn, &o, &p, &err) == -1) {
-                rc = ctl_fail(ctl, &err);
-                goto out;
-        }
-        if (!ctl->json)
-                printf("%llu\n", (unsigned long long)p.id);
-        rc = record_out(ctl, &p);
-out:
-        for (i = 0; i < nenv; i++)
-                free(env[i]);
-        free(env);
-        free(cwd);
-        free(data);
-        free(cause);
-        return rc;
-}
-
-const struct ctl_cmd ctl_cmd_spawn = {
-    .name = "spawn",
-    .run = spawn_run,
-    .usage = "[OPTIONS] [--] COMMAND [ARGS...]",
-    .summary = "Start a process under the daemon and print its id",
-    .help = "The daemon starts COMMAND (looked up in PATH) in a new session, with\n"
-            "stdin, stdout and stderr on /dev/null unless --stdin-* is given. It runs in\n"
-            "corralctl's working directory unless --cwd says otherwise. Prints the new\n"
-            "process's id, or its record with --json.\n",
-    .options = "  -n, --name NAME      name it (default: the command's basename and the id,\n"
-               "                       e.g. sleep.7); no other live process may have it\n"
-               "  -p, --pool POOL      put it in POOL (default: default)\n"
-               "  -e, --env K=V        set an environment variable (repeatable); --env K\n"
-               "                       passes K's value from corralctl's environment\n"
-               "      --env-clear      start from an empty environment, not the daemon's\n"
-               "  -w, --cwd DIR        run in DIR; a relative DIR is taken from corralctl's\n"
-               "                       working directory\n"
-               "      --stdin-data STR write STR to its standard input, then close it\n"
-               "      --stdin-file FILE\n"
-               "                       the same with FILE's contents (- for corralctl's stdin)\n"
-               "\n"
-               "Options end at COMMAND; use -- before a COMMAND that starts with '-'.\n",
-    .example = "  id=$(corralctl spawn --name web -e PORT=8080 -- python3 -m http.server)\n",
-};
 
 static int
 join_run(struct ctl *ctl, int argc, char **argv)
@@ -297,7 +59,7 @@ join_run(struct ctl *ctl, int argc, char **argv)
                 }
         }
         if ((rc = ctl_want_args(ctl, argc, argv, 1, 1)) != CTL_EXIT_OK ||
-            (rc = target_arg(ctl, argv, &t)) != CTL_EXIT_OK || (rc = ctl_connect(ctl)) != 0)
+            (rc = ctl_target_arg(ctl, argv, &t)) != CTL_EXIT_OK || (rc = ctl_connect(ctl)) != 0)
                 return rc;
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -322,7 +84,7 @@ join_run(struct ctl *ctl, int argc, char **argv)
                          (unsigned long long)p.id, p.state);
                 status = CTL_EXIT_SERVER;
         }
-        if ((rc = record_out(ctl, &p)) != CTL_EXIT_OK)
+        if ((rc = ctl_record_out(ctl, &p)) != CTL_EXIT_OK)
                 return rc;
         return status;
 }
@@ -373,11 +135,11 @@ terminate_run(struct ctl *ctl, int argc, char **argv)
                 }
         }
         if ((rc = ctl_want_args(ctl, argc, argv, 1, 1)) != CTL_EXIT_OK ||
-            (rc = target_arg(ctl, argv, &t)) != CTL_EXIT_OK || (rc = ctl_connect(ctl)) != 0)
+            (rc = ctl_target_arg(ctl, argv, &t)) != CTL_EXIT_OK || (rc = ctl_connect(ctl)) != 0)
                 return rc;
         if (corral_terminate(ctl->conn, t, &o, &p, &err) == -1)
                 return ctl_fail(ctl, &err);
-        return record_out(ctl, &p);
+        return ctl_record_out(ctl, &p);
 }
 
 const struct ctl_cmd ctl_cmd_terminate = {
@@ -416,7 +178,7 @@ signal_run(struct ctl *ctl, int argc, char **argv)
                 }
         }
         if ((rc = ctl_want_args(ctl, argc, argv, 2, 2)) != CTL_EXIT_OK ||
-            (rc = target_arg(ctl, argv, &t)) != CTL_EXIT_OK)
+            (rc = ctl_target_arg(ctl, argv, &t)) != CTL_EXIT_OK)
                 return rc;
         if ((sig = corral_signal_number(argv[optind + 1])) < 0)
                 return ctl_usage_error(ctl, "unknown signal '%s'", argv[optind + 1]);
@@ -528,8 +290,8 @@ print_quoted(const char *s)
 }
 
 /* A wall-clock time, and how long ago. */
-static void
-print_time(double t)
+void
+ctl_print_time(double t)
 {
         struct timespec now;
         struct tm tm;
@@ -555,6 +317,8 @@ info_print(const struct corral_process *p)
         printf("id:          %llu\n", (unsigned long long)p->id);
         printf("name:        %s\n", p->name);
         printf("pool:        %s\n", p->pool);
+        if (p->worker_index >= 0)
+                printf("worker:      %d\n", p->worker_index);
         printf("argv:        ");
         for (i = 0; p->argv[i] != NULL; i++) {
                 if (i > 0)
@@ -566,11 +330,21 @@ info_print(const struct corral_process *p)
                 printf("pid:         %ld\n", (long)p->pid);
         else
                 printf("pid:         -\n");
-        printf("state:       %s\n", p->state);
+        printf("state:       %s\n", ctl_process_state(p));
+        printf("ready:       %s\n", p->ready ? "yes" : "no");
+        if (p->status != NULL) {
+                printf("status:      ");
+                print_quoted(p->status);
+                putchar('\n');
+        }
+        if (p->reason != NULL)
+                printf("reason:      %s\n", p->reason);
+        printf("created_at:  ");
+        ctl_print_time(p->created_at);
         printf("started_at:  ");
-        print_time(p->started_at);
+        ctl_print_time(p->started_at);
         printf("ended_at:    ");
-        print_time(p->ended_at);
+        ctl_print_time(p->ended_at);
         ctl_format_duration(ctl_process_runtime(p), buf, sizeof buf);
         printf("uptime:      %s\n", p->started_at > 0 ? buf : "-");
         if (p->exit_code >= 0)
@@ -579,6 +353,10 @@ info_print(const struct corral_process *p)
                 printf("exit_code:   -\n");
         printf("signal:      %s\n", p->signal > 0 ? ctl_process_exit(p, buf, sizeof buf) : "-");
         printf("core_dumped: %s\n", p->core_dumped ? "yes" : "no");
+        printf("restart:     %s\n", p->restart[0] != '\0' ? p->restart : "-");
+        printf("restarts:    %u\n", p->restarts);
+        printf("last_exit:   %s\n",
+               ctl_format_exit(p->last_exit_code, p->last_signal, buf, sizeof buf));
 }
 
 static int
@@ -593,13 +371,13 @@ info_run(struct ctl *ctl, int argc, char **argv)
         while ((ch = ctl_getopt(ctl, argc, argv, "", opts, false)) != -1)
                 return ctl_option_other(ctl, ch);
         if ((rc = ctl_want_args(ctl, argc, argv, 1, 1)) != CTL_EXIT_OK ||
-            (rc = target_arg(ctl, argv, &t)) != CTL_EXIT_OK || (rc = ctl_connect(ctl)) != 0)
+            (rc = ctl_target_arg(ctl, argv, &t)) != CTL_EXIT_OK || (rc = ctl_connect(ctl)) != 0)
                 return rc;
         if (corral_info(ctl->conn, t, &p, &err) == -1)
                 return ctl_fail(ctl, &err);
         if (!ctl->json)
                 info_print(&p);
-        return record_out(ctl, &p);
+        return ctl_record_out(ctl, &p);
 }
 
 const struct ctl_cmd ctl_cmd_info = {
@@ -607,8 +385,95 @@ const struct ctl_cmd ctl_cmd_info = {
     .run = info_run,
     .usage = "ID|NAME",
     .summary = "Show one process's record",
-    .help = "Prints the record as `key: value` lines: id, name, pool, argv (quoted for\n"
-            "a shell), pid, state, started_at and ended_at (local time), uptime (how\n"
-            "long it has run, or ran), exit_code, signal and core_dumped. Absent values\n"
-            "are shown as -. A name means the newest process with that name.\n",
+    .help = "Prints the record as `key: value` lines: id, name, pool, worker (its\n"
+            "index among its pool's replicas, if it is one), argv (quoted for a shell),\n"
+            "pid, state, ready, status (the last STATUS= it sent with sd_notify, if\n"
+            "any), reason (why it failed or was cancelled, if it was), created_at,\n"
+            "started_at and ended_at (local time), uptime (how long it has run, or ran),\n"
+            "exit_code, signal, core_dumped, restart (its restart policy), restarts (runs\n"
+            "after the first) and last_exit (how its last run ended, also while it is\n"
+            "being restarted). Absent values are shown as -. A name means the newest\n"
+            "process with that name.\n",
+};
+
+int
+ctl_check_ready(const struct corral_process *p)
+{
+        if (strcmp(p->state, "running") == 0 && p->ready)
+                return CTL_EXIT_OK;
+        ctl_warn("%s (id %llu) is %s, not ready%s%s", p->name, (unsigned long long)p->id, p->state,
+                 p->reason != NULL ? ": " : "", p->reason != NULL ? p->reason : "");
+        return CTL_EXIT_SERVER;
+}
+
+/* start and restart: the same options, another call. */
+static int
+start_common(struct ctl *ctl, int argc, char **argv,
+             int (*fn)(struct corral *, struct corral_target, bool, struct corral_process *,
+                       struct corral_error *))
+{
+        static const struct option opts[] = {
+            {"wait-ready", no_argument, NULL, 'r'},
+            CTL_COMMON_OPTIONS,
+        };
+        struct corral_target t;
+        struct corral_process p;
+        struct corral_error err;
+        bool wait_ready = false;
+        int ch, rc, ready;
+
+        while ((ch = ctl_getopt(ctl, argc, argv, "r", opts, false)) != -1) {
+                if (ch != 'r')
+                        return ctl_option_other(ctl, ch);
+                wait_ready = true;
+        }
+        if ((rc = ctl_want_args(ctl, argc, argv, 1, 1)) != CTL_EXIT_OK ||
+            (rc = ctl_target_arg(ctl, argv, &t)) != CTL_EXIT_OK || (rc = ctl_connect(ctl)) != 0)
+                return rc;
+        if (fn(ctl->conn, t, wait_ready, &p, &err) == -1)
+                return ctl_fail(ctl, &err);
+        ready = wait_ready ? ctl_check_ready(&p) : CTL_EXIT_OK;
+        if ((rc = ctl_record_out(ctl, &p)) != CTL_EXIT_OK)
+                return rc;
+        return ready;
+}
+
+static int
+start_run(struct ctl *ctl, int argc, char **argv)
+{
+        return start_common(ctl, argc, argv, corral_start);
+}
+
+const struct ctl_cmd ctl_cmd_start = {
+    .name = "start",
+    .run = start_run,
+    .usage = "ID|NAME [--wait-ready]",
+    .summary = "Start an ended or failed process again, same id and name",
+    .help = "Starts the process again with the command, environment and policy it was\n"
+            "spawned with, keeping its id and name, once its pool has a free slot. Its\n"
+            "start limit is re-armed. A process that is still live is left alone. With\n"
+            "--json, prints its record.\n",
+    .options = "  -r, --wait-ready     return once it is ready; if it ends or fails before,\n"
+               "                       exit 1\n",
+    .example = "  corralctl start web --wait-ready\n",
+};
+
+static int
+restart_run(struct ctl *ctl, int argc, char **argv)
+{
+        return start_common(ctl, argc, argv, corral_restart);
+}
+
+const struct ctl_cmd ctl_cmd_restart = {
+    .name = "restart",
+    .run = restart_run,
+    .usage = "ID|NAME [--wait-ready]",
+    .summary = "Stop a process and start it again, same id and name",
+    .help = "Stops the process (its stop signal to its group, KILL after its grace\n"
+            "period) and starts it again with the same id and name; an ended one is\n"
+            "simply started. Without --wait-ready it returns at once, while the\n"
+            "process is stopping. With --json, prints its record.\n",
+    .options = "  -r, --wait-ready     return once the new run is ready; if it ends or fails\n"
+               "                       before, exit 1\n",
+    .example = "  corralctl restart api --wait-ready && echo \"api is back\"\n",
 };

@@ -43,28 +43,47 @@ ctl_process_runtime(const struct corral_process *p)
         return end > p->started_at ? end - p->started_at : 0;
 }
 
-/* The exit code, the name of the signal that ended it, or "-". */
 const char *
-ctl_process_exit(const struct corral_process *p, char *buf, size_t len)
+ctl_format_exit(int exit_code, int sig, char *buf, size_t len)
 {
         const char *name;
 
-        if (p->signal > 0) {
-                if ((name = proto_signal_name(p->signal)) != NULL)
+        if (sig > 0) {
+                if ((name = proto_signal_name(sig)) != NULL)
                         snprintf(buf, len, "%s", name);
                 else
-                        snprintf(buf, len, "SIG%d", p->signal);
-        } else if (p->exit_code >= 0)
-                snprintf(buf, len, "%d", p->exit_code);
+                        snprintf(buf, len, "SIG%d", sig);
+        } else if (exit_code >= 0)
+                snprintf(buf, len, "%d", exit_code);
         else
                 snprintf(buf, len, "-");
         return buf;
 }
 
-enum { COL_NAME, COL_ID, COL_PID, COL_POOL, COL_STATE, COL_UPTIME, COL_EXIT, NCOLS };
+/* The exit code, the name of the signal that ended it, or "-". */
+const char *
+ctl_process_exit(const struct corral_process *p, char *buf, size_t len)
+{
+        return ctl_format_exit(p->exit_code, p->signal, buf, len);
+}
 
-static const char *const ps_headers[NCOLS] = {"NAME",  "ID",     "PID", "POOL",
-                                              "STATE", "UPTIME", "EXIT"};
+/*
+ * The state as people read it: a process that runs but is not ready yet
+ * is "starting" even if a daemon reports it as running. Only a daemon
+ * that reports readiness (and so the restart policy) is taken at its word.
+ */
+const char *
+ctl_process_state(const struct corral_process *p)
+{
+        if (strcmp(p->state, "running") == 0 && !p->ready && p->restart[0] != '\0')
+                return "starting";
+        return p->state;
+}
+
+enum { COL_NAME, COL_ID, COL_PID, COL_POOL, COL_STATE, COL_RESTARTS, COL_UPTIME, COL_EXIT, NCOLS };
+
+static const char *const ps_headers[NCOLS] = {"NAME",  "ID",       "PID",    "POOL",
+                                              "STATE", "RESTARTS", "UPTIME", "EXIT"};
 
 /* One row's cells; names are at most PROTO_NAME_MAX bytes, the rest short. */
 struct ps_row {
@@ -81,7 +100,8 @@ ps_fill(struct ps_row *r, const struct corral_process *p)
         else
                 snprintf(r->cell[COL_PID], sizeof r->cell[0], "-");
         snprintf(r->cell[COL_POOL], sizeof r->cell[0], "%s", p->pool);
-        snprintf(r->cell[COL_STATE], sizeof r->cell[0], "%s", p->state);
+        snprintf(r->cell[COL_STATE], sizeof r->cell[0], "%s", ctl_process_state(p));
+        snprintf(r->cell[COL_RESTARTS], sizeof r->cell[0], "%u", p->restarts);
         if (p->started_at > 0)
                 ctl_format_duration(ctl_process_runtime(p), r->cell[COL_UPTIME], sizeof r->cell[0]);
         else
@@ -201,14 +221,19 @@ const struct ctl_cmd ctl_cmd_ps = {
     .help = "Prints a table of the processes the daemon knows, ordered by id: those\n"
             "running and the most recent that have ended.\n"
             "\n"
-            "  NAME    its name\n"
-            "  ID      its id, never reused\n"
-            "  PID     its process id (also its process group), or - if it never ran\n"
-            "  POOL    its pool\n"
-            "  STATE   running, stopping, exited, killed, stopped or failed\n"
-            "  UPTIME  how long it has run (5s, 3m12s, 2h04m, 3d02h); for a process\n"
-            "          that has ended, how long it ran\n"
-            "  EXIT    its exit code, the signal that ended it (TERM, KILL...), or -\n"
+            "  NAME      its name\n"
+            "  ID        its id, never reused\n"
+            "  PID       its process id (also its process group), or - if it never ran\n"
+            "  POOL      its pool\n"
+            "  STATE     pending (waiting for a slot or for --after), starting (not\n"
+            "            ready yet), running (and ready), stopping, backoff (waiting to\n"
+            "            be restarted), or how it ended: exited, killed, stopped, failed\n"
+            "            (its restart policy gave up, or it could not start) or\n"
+            "            cancelled (a process it came after failed)\n"
+            "  RESTARTS  how many times it was started again\n"
+            "  UPTIME    how long its current run has lasted (5s, 3m12s, 2h04m, 3d02h);\n"
+            "            for a process that has ended, how long its last run lasted\n"
+            "  EXIT      its exit code, the signal that ended it (TERM, KILL...), or -\n"
             "\n"
             "With --json: {\"processes\": [record, ...]}.\n",
     .options = "  -p, --pool POOL      only the processes of POOL\n"

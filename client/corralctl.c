@@ -17,8 +17,10 @@
 
 /* The commands, in the order `corralctl --help` lists them. */
 static const struct ctl_cmd *const ctl_cmds[] = {
-    &ctl_cmd_spawn, &ctl_cmd_join,  &ctl_cmd_terminate, &ctl_cmd_signal, &ctl_cmd_info, &ctl_cmd_ps,
-    &ctl_cmd_ping,  &ctl_cmd_hello, &ctl_cmd_shutdown,  &ctl_cmd_call,   &ctl_cmd_help,
+    &ctl_cmd_spawn, &ctl_cmd_run,       &ctl_cmd_start,  &ctl_cmd_restart,
+    &ctl_cmd_join,  &ctl_cmd_terminate, &ctl_cmd_signal, &ctl_cmd_info,
+    &ctl_cmd_ps,    &ctl_cmd_pool,      &ctl_cmd_events, &ctl_cmd_ping,
+    &ctl_cmd_hello, &ctl_cmd_shutdown,  &ctl_cmd_call,   &ctl_cmd_help,
 };
 #define CTL_NCMDS (sizeof ctl_cmds / sizeof ctl_cmds[0])
 
@@ -47,7 +49,9 @@ static const char ctl_help_tail[] =
     "\n"
     "JSON: --json prints what the daemon returned, as one JSON value: a process\n"
     "record is {id, name, pool, argv, pid, state, started_at, ended_at, exit_code,\n"
-    "signal, core_dumped}, times in seconds since the epoch, null when unset.\n"
+    "signal, core_dumped, ready, created_at, last_exit, restarts, restart, status,\n"
+    "reason, worker_index}, times in seconds since the epoch, null when unset;\n"
+    "`pool info --json` describes a pool. `events --json` prints one object a line.\n"
     "Byte strings are JSON strings when they are valid UTF-8, otherwise\n"
     "{\"$base64\": \"...\"}. The output is indented on a terminal, one line otherwise.\n"
     "\n"
@@ -57,8 +61,10 @@ static const char ctl_help_tail[] =
     "  2    usage error\n"
     "  3    cannot connect to the daemon\n"
     "  4    I/O error, protocol error or timeout talking to the daemon\n"
-    "`join` instead exits like a shell's `wait`: with the process's exit code,\n"
-    "128+N if signal N ended it, or 124 if its --timeout expired.\n";
+    "`join` and `run` instead exit like a shell's `wait`: with the process's exit\n"
+    "code, 128+N if signal N ended it, or (join) 124 if its --timeout expired.\n"
+    "`pool join` exits 124 if its --timeout expired. spawn, start and restart\n"
+    "with --wait-ready exit 1 if the process ended or failed before it was ready.\n";
 
 /* Options every command takes, listed after its own. */
 static const char ctl_common_help[] = "  -j, --json           print the result as JSON\n"
@@ -89,6 +95,21 @@ ctl_cmd_find(const char *name)
         return NULL;
 }
 
+const struct ctl_cmd *
+ctl_subcmd_find(const struct ctl_cmd *cmd, const char *name)
+{
+        const struct ctl_cmd *const *sub;
+        size_t n = strlen(cmd->name);
+
+        for (sub = cmd->subcmds; sub != NULL && *sub != NULL; sub++) {
+                /* "pool create": the parent's name, a space, then the subcommand's. */
+                if (strncmp((*sub)->name, cmd->name, n) == 0 && (*sub)->name[n] == ' ' &&
+                    strcmp((*sub)->name + n + 1, name) == 0)
+                        return *sub;
+        }
+        return NULL;
+}
+
 static void
 ctl_print_main_help(FILE *f)
 {
@@ -107,13 +128,20 @@ int
 ctl_print_help(const struct ctl_cmd *cmd, FILE *f)
 {
         const char *sep = *cmd->usage != '\0' ? " " : "";
+        const struct ctl_cmd *const *sub;
 
         fprintf(f, "Usage: corralctl %s%s%s\n", cmd->name, sep, cmd->usage);
         if (cmd->alias != NULL)
                 fprintf(f, "   or: corralctl %s%s%s\n", cmd->alias, sep, cmd->usage);
         fprintf(f, "\n%s.\n", cmd->summary);
+
         if (cmd->help != NULL)
                 fprintf(f, "\n%s", cmd->help);
+        if (cmd->subcmds != NULL) {
+                fprintf(f, "\nSubcommands:\n");
+                for (sub = cmd->subcmds; *sub != NULL; sub++)
+                        fprintf(f, "  %-16s %s\n", (*sub)->name, (*sub)->summary);
+        }
         fprintf(f, "\nOptions:\n%s%s", cmd->options != NULL ? cmd->options : "", ctl_common_help);
         if (cmd->example != NULL)
                 fprintf(f, "\nExample%s:\n%s", strchr(cmd->example, '\n')[1] != '\0' ? "s" : "",
@@ -288,7 +316,7 @@ ctl_help_run(struct ctl *ctl, int argc, char **argv)
 
         while ((ch = ctl_getopt(ctl, argc, argv, "", opts, false)) != -1)
                 return ctl_option_other(ctl, ch);
-        if ((rc = ctl_want_args(ctl, argc, argv, 0, 1)) != CTL_EXIT_OK)
+        if ((rc = ctl_want_args(ctl, argc, argv, 0, 2)) != CTL_EXIT_OK)
                 return rc;
         if (optind == argc) {
                 ctl_print_main_help(stdout);
@@ -299,13 +327,19 @@ ctl_help_run(struct ctl *ctl, int argc, char **argv)
                 fprintf(stderr, "Try 'corralctl --help' for the list of commands.\n");
                 return CTL_EXIT_USAGE;
         }
+        if (optind + 1 < argc && (cmd = ctl_subcmd_find(cmd, argv[optind + 1])) == NULL) {
+                ctl_warn("unknown subcommand '%s %s'", argv[optind], argv[optind + 1]);
+                fprintf(stderr, "Try 'corralctl help %s' for the list of subcommands.\n",
+                        argv[optind]);
+                return CTL_EXIT_USAGE;
+        }
         return ctl_print_help(cmd, stdout);
 }
 
 const struct ctl_cmd ctl_cmd_help = {
     .name = "help",
     .run = ctl_help_run,
-    .usage = "[COMMAND]",
+    .usage = "[COMMAND [SUBCOMMAND]]",
     .summary = "Show the help of corralctl or of one command",
 };
 

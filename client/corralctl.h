@@ -39,6 +39,8 @@ struct ctl_cmd {
         const char *help;    /* what it does */
         const char *options; /* its own options, before the common ones */
         const char *example;
+        /* A command with subcommands (`pool create`): NULL-terminated, or NULL. */
+        const struct ctl_cmd *const *subcmds;
 };
 
 struct ctl {
@@ -53,6 +55,8 @@ struct ctl {
 
 /* corralctl.c */
 const struct ctl_cmd *ctl_cmd_find(const char *name);
+/* The subcommand of cmd named name ("create" for "pool create"), or NULL. */
+const struct ctl_cmd *ctl_subcmd_find(const struct ctl_cmd *cmd, const char *name);
 int ctl_connect(struct ctl *);
 const char *ctl_socket_path(const struct ctl *);
 int ctl_fail(struct ctl *, const struct corral_error *);
@@ -73,24 +77,125 @@ int ctl_want_args(struct ctl *, int argc, char **argv, int min, int max);
                 NULL, 0, NULL, 0                                                                   \
         }
 
+/* corralctl-policy.c: the restart-policy options of spawn, run and pool create. */
+enum {
+        CTL_OPT_RESTART = 512,
+        CTL_OPT_SUCCESS_CODES,
+        CTL_OPT_RESTART_DELAY,
+        CTL_OPT_RESTART_DELAY_MAX,
+        CTL_OPT_MIN_UPTIME,
+        CTL_OPT_START_LIMIT,
+        CTL_OPT_RETRY_AFTER,
+        CTL_OPT_READY,
+        CTL_OPT_READY_TIMEOUT,
+        CTL_OPT_STOP_SIGNAL,
+        CTL_OPT_GRACE,
+};
+/* Put in a command's option table, before CTL_COMMON_OPTIONS. */
+#define CTL_POLICY_OPTIONS                                                                         \
+        {"restart", required_argument, NULL, CTL_OPT_RESTART},                                     \
+            {"success-codes", required_argument, NULL, CTL_OPT_SUCCESS_CODES},                     \
+            {"restart-delay", required_argument, NULL, CTL_OPT_RESTART_DELAY},                     \
+            {"restart-delay-max", required_argument, NULL, CTL_OPT_RESTART_DELAY_MAX},             \
+            {"min-uptime", required_argument, NULL, CTL_OPT_MIN_UPTIME},                           \
+            {"start-limit", required_argument, NULL, CTL_OPT_START_LIMIT},                         \
+            {"retry-after", required_argument, NULL, CTL_OPT_RETRY_AFTER},                         \
+            {"ready", required_argument, NULL, CTL_OPT_READY},                                     \
+            {"ready-timeout", required_argument, NULL, CTL_OPT_READY_TIMEOUT},                     \
+            {"stop-signal", required_argument, NULL, CTL_OPT_STOP_SIGNAL},                         \
+        {                                                                                          \
+                "grace", required_argument, NULL, CTL_OPT_GRACE                                    \
+        }
+/* The policy being parsed, with room for its success codes. */
+struct ctl_policy {
+        struct corral_policy p;
+        int codes[256];
+};
+/* Their lines for a command's --help. */
+#define CTL_POLICY_HELP_LINES                                                                      \
+        "      --restart POLICY no (default), on-failure (an exit code not in the\n"               \
+        "                       success codes, or a signal) or always (whenever it\n"              \
+        "                       ends on its own); replicas default to always\n"                    \
+        "      --success-codes LIST\n"                                                             \
+        "                       exit codes that count as success (default 0), e.g. 0,3;\n"         \
+        "                       an empty LIST makes every exit a failure\n"                        \
+        "      --restart-delay TIME\n"                                                             \
+        "                       first delay before a restart (default 100ms); it doubles\n"        \
+        "                       after each quick failure...\n"                                     \
+        "      --restart-delay-max TIME\n"                                                         \
+        "                       ...up to this (default 30s)\n"                                     \
+        "      --min-uptime TIME\n"                                                                \
+        "                       a run this long was healthy: the delay starts over\n"              \
+        "                       (default 1s); also the wait of --ready uptime\n"                   \
+        "      --start-limit N[/TIME]\n"                                                           \
+        "                       at most N starts within TIME (default 5/10s), else it\n"           \
+        "                       fails; 0 means no limit\n"                                         \
+        "      --retry-after TIME\n"                                                               \
+        "                       once failed by the start limit, try again after TIME\n"            \
+        "                       (default: never)\n"                                                \
+        "      --ready HOW      when it counts as ready: spawned (default: at once),\n"            \
+        "                       uptime (after --min-uptime) or notify (when it sends\n"            \
+        "                       READY=1 to $NOTIFY_SOCKET, as with sd_notify)\n"                   \
+        "      --ready-timeout TIME\n"                                                             \
+        "                       not ready within TIME: killed, and the run failed\n"               \
+        "                       (default 30s)\n"                                                   \
+        "      --stop-signal SIG\n"                                                                \
+        "                       how terminate, restart and scaling down stop it\n"                 \
+        "                       (default TERM)\n"                                                  \
+        "      --grace TIME     KILL it this long after the stop signal (default: the\n"           \
+        "                       daemon's, 10s)\n"
+/*
+ * If ch is one of the policy options, apply arg to *cp and return true
+ * with *rc CTL_EXIT_OK or a usage error's status; false otherwise.
+ */
+bool ctl_policy_option(struct ctl *, int ch, const char *arg, struct ctl_policy *cp, int *rc);
+/* The given fields as `key: value` lines, keys padded to width. */
+void ctl_policy_print(const struct corral_policy *, int width);
+/* The given fields as members of obj; -1 if out of memory. */
+int ctl_policy_json(const struct corral_policy *, json_t *obj);
+
+/* corralctl-spawn.c: also used by pool create. */
+char *ctl_env_arg(const char *arg, char **cause);
+char *ctl_spawn_cwd(const char *arg);
+
+/* corralctl-process.c: also used by spawn, run and pool info. */
+int ctl_target_arg(struct ctl *, char **argv, struct corral_target *);
+/* Print a record as JSON with --json (otherwise nothing), and clear it. */
+int ctl_record_out(struct ctl *, struct corral_process *);
+/*
+ * A --wait-ready answer that is not running means it never became ready:
+ * say why; CTL_EXIT_SERVER then, else CTL_EXIT_OK.
+ */
+int ctl_check_ready(const struct corral_process *);
+void ctl_print_time(double t);
+
 /* corralctl-json.c */
 json_t *ctl_json_from_msgpack(const msgpack_object *);
 int ctl_json_to_msgpack(const json_t *, msgpack_packer *, char **cause);
 json_t *ctl_json_record(const struct corral_process *);
+json_t *ctl_json_pool(const struct corral_pool *);
 int ctl_json_print(json_t *);
 
 /* corralctl-ps.c */
 void ctl_format_duration(double seconds, char *buf, size_t len);
 double ctl_process_runtime(const struct corral_process *);
 const char *ctl_process_exit(const struct corral_process *, char *buf, size_t len);
+const char *ctl_process_state(const struct corral_process *);
+/* "1", "TERM" or "-" for an exit code (-1: none) and a signal (0: none). */
+const char *ctl_format_exit(int exit_code, int sig, char *buf, size_t len);
 
 /* The commands, one entry each. */
 extern const struct ctl_cmd ctl_cmd_spawn;
+extern const struct ctl_cmd ctl_cmd_run;
+extern const struct ctl_cmd ctl_cmd_start;
+extern const struct ctl_cmd ctl_cmd_restart;
 extern const struct ctl_cmd ctl_cmd_join;
 extern const struct ctl_cmd ctl_cmd_terminate;
 extern const struct ctl_cmd ctl_cmd_signal;
 extern const struct ctl_cmd ctl_cmd_info;
 extern const struct ctl_cmd ctl_cmd_ps;
+extern const struct ctl_cmd ctl_cmd_pool;
+extern const struct ctl_cmd ctl_cmd_events;
 extern const struct ctl_cmd ctl_cmd_ping;
 extern const struct ctl_cmd ctl_cmd_hello;
 extern const struct ctl_cmd ctl_cmd_shutdown;

@@ -14,134 +14,71 @@
 /* Default grace of process.terminate, for the client-side deadline. */
 #define CORRAL_GRACE_DEFAULT 10.0
 
-/* A packer writing into a fresh buffer. */
-struct params {
-        msgpack_sbuffer sb;
-        msgpack_packer pk;
-};
-
+/* An empty record: the fields that mean "none" with -1 set so. */
 static void
-params_init(struct params *p, uint32_t nkeys)
+process_init(struct corral_process *p)
 {
-        msgpack_sbuffer_init(&p->sb);
-        msgpack_packer_init(&p->pk, &p->sb, msgpack_sbuffer_write);
-        msgpack_pack_map(&p->pk, nkeys);
+        memset(p, 0, sizeof *p);
+        p->exit_code = -1;
+        p->worker_index = -1;
+        p->last_exit_code = -1;
 }
 
-static void
-params_free(struct params *p)
-{
-        msgpack_sbuffer_destroy(&p->sb);
-}
-
-/* Call with p's map (NULL: no params); the result into *res. */
+/* An exit code 0..255 (or nil/absent: -1 left alone) into *out; -1 if malformed. */
 static int
-call(struct corral *c, const char *method, struct params *p, double extra,
-     struct corral_result *res, struct corral_error *err)
+decode_exit_code(const msgpack_object *v, int *out)
 {
-        int rc;
+        int64_t n;
 
-        if (p != NULL && p->sb.data == NULL) {
-                corral_error_set(err, CORRAL_E_IO, NULL, "%s", strerror(ENOMEM));
-                params_free(p);
+        if (v == NULL || v->type == MSGPACK_OBJECT_NIL)
+                return 0;
+        if (!corral_obj_is_int(v) || (n = corral_obj_int(v)) < 0 || n > 255)
                 return -1;
-        }
-        rc = corral_call_extra(c, method, p != NULL ? p->sb.data : NULL, p != NULL ? p->sb.size : 0,
-                               extra, res, err);
-        if (p != NULL)
-                params_free(p);
-        return rc;
-}
-
-static int
-bad_result(struct corral_error *err, const char *method)
-{
-        corral_error_set(err, CORRAL_E_PROTOCOL, NULL, "unexpected result from %s", method);
-        return -1;
-}
-
-static void
-pack_target(msgpack_packer *pk, struct corral_target t)
-{
-        if (t.name != NULL)
-                proto_pack_kv_str(pk, "name", t.name);
-        else
-                proto_pack_kv_uint(pk, "id", t.id);
-}
-
-static bool
-obj_is_int(const msgpack_object *o)
-{
-        return o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ||
-               o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER;
-}
-
-static int64_t
-obj_int(const msgpack_object *o)
-{
-        if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-                return o->via.u64 > INT64_MAX ? INT64_MAX : (int64_t)o->via.u64;
-        return o->via.i64;
-}
-
-/* A number (int or float) or nil (0) into *out. */
-static int
-obj_seconds(const msgpack_object *o, double *out)
-{
-        if (o == NULL || o->type == MSGPACK_OBJECT_NIL)
-                *out = 0;
-        else if (o->type == MSGPACK_OBJECT_FLOAT32 || o->type == MSGPACK_OBJECT_FLOAT64)
-                *out = o->via.f64;
-        else if (obj_is_int(o))
-                *out = (double)obj_int(o);
-        else
-                return -1;
+        *out = (int)n;
         return 0;
 }
 
-/* A NULL-terminated vector of copies of an array of str; NULL on error. */
-static char **
-obj_strv(const msgpack_object *o)
-{
-        char **v;
-        uint32_t i;
-
-        if (o == NULL || o->type != MSGPACK_OBJECT_ARRAY)
-                return NULL;
-        if ((v = calloc((size_t)o->via.array.size + 1, sizeof *v)) == NULL)
-                return NULL;
-        for (i = 0; i < o->via.array.size; i++) {
-                if ((v[i] = corral_strdup_obj(&o->via.array.ptr[i])) == NULL) {
-                        while (i > 0)
-                                free(v[--i]);
-                        free(v);
-                        return NULL;
-                }
-        }
-        return v;
-}
-
-static void
-strv_free(char **v)
-{
-        size_t i;
-
-        if (v == NULL)
-                return;
-        for (i = 0; v[i] != NULL; i++)
-                free(v[i]);
-        free(v);
-}
-
-/* Copy a str into a fixed buffer; -1 if not a str or too long. */
+/* A signal (name or number; nil/absent: 0 left alone) into *out; -1 if malformed. */
 static int
-obj_strbuf(const msgpack_object *o, char *buf, size_t len)
+decode_signal(const msgpack_object *v, int *out)
 {
-        if (o == NULL || o->type != MSGPACK_OBJECT_STR || o->via.str.size >= len ||
-            memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
+        if (v == NULL || v->type == MSGPACK_OBJECT_NIL)
+                return 0;
+        return (*out = corral_obj_signal(v)) > 0 ? 0 : -1;
+}
+
+/* The fields of the supervision capability; all optional. */
+static int
+decode_supervision(const msgpack_object *o, struct corral_process *out)
+{
+        const msgpack_object *v;
+
+        if ((v = corral_map_get(o, "ready")) != NULL && v->type != MSGPACK_OBJECT_NIL) {
+                if (v->type != MSGPACK_OBJECT_BOOLEAN)
+                        return -1;
+                out->ready = v->via.boolean;
+        }
+        if (corral_obj_uint(corral_map_get(o, "restarts"), &out->restarts) == -1)
                 return -1;
-        memcpy(buf, o->via.str.ptr, o->via.str.size);
-        buf[o->via.str.size] = '\0';
+        if ((v = corral_map_get(o, "restart")) != NULL && v->type != MSGPACK_OBJECT_NIL &&
+            corral_obj_strcut(v, out->restart, sizeof out->restart) == -1)
+                return -1;
+        if (corral_obj_optstr(corral_map_get(o, "status"), &out->status) == -1 ||
+            corral_obj_optstr(corral_map_get(o, "reason"), &out->reason) == -1)
+                return -1;
+        if ((v = corral_map_get(o, "worker_index")) != NULL && v->type != MSGPACK_OBJECT_NIL) {
+                if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 > INT32_MAX)
+                        return -1;
+                out->worker_index = (int)v->via.u64;
+        }
+        if (corral_obj_seconds(corral_map_get(o, "created_at"), &out->created_at) == -1)
+                return -1;
+        if ((v = corral_map_get(o, "last_exit")) != NULL && v->type != MSGPACK_OBJECT_NIL) {
+                if (v->type != MSGPACK_OBJECT_MAP ||
+                    decode_exit_code(corral_map_get(v, "exit_code"), &out->last_exit_code) ||
+                    decode_signal(corral_map_get(v, "signal"), &out->last_signal))
+                        return -1;
+        }
         return 0;
 }
 
@@ -149,13 +86,10 @@ int
 corral_process_decode(const msgpack_object *o, struct corral_process *out)
 {
         const msgpack_object *v;
-        char sig[32];
-        int64_t n;
 
         if (out == NULL)
                 return -1;
-        memset(out, 0, sizeof *out);
-        out->exit_code = -1;
+        process_init(out);
         if (o == NULL || o->type != MSGPACK_OBJECT_MAP)
                 return -1;
 
@@ -164,7 +98,7 @@ corral_process_decode(const msgpack_object *o, struct corral_process *out)
         out->id = v->via.u64;
         if ((out->name = corral_strdup_obj(corral_map_get(o, "name"))) == NULL ||
             (out->pool = corral_strdup_obj(corral_map_get(o, "pool"))) == NULL ||
-            (out->argv = obj_strv(corral_map_get(o, "argv"))) == NULL)
+            (out->argv = corral_obj_strv(corral_map_get(o, "argv"))) == NULL)
                 goto fail;
         /* A longer state from a newer daemon is cut rather than refused. */
         if ((v = corral_map_get(o, "state")) == NULL || v->type != MSGPACK_OBJECT_STR)
@@ -177,30 +111,20 @@ corral_process_decode(const msgpack_object *o, struct corral_process *out)
                         goto fail;
                 out->pid = (pid_t)v->via.u64;
         }
-        if (obj_seconds(corral_map_get(o, "started_at"), &out->started_at) == -1 ||
-            obj_seconds(corral_map_get(o, "ended_at"), &out->ended_at) == -1)
+        if (corral_obj_seconds(corral_map_get(o, "started_at"), &out->started_at) == -1 ||
+            corral_obj_seconds(corral_map_get(o, "ended_at"), &out->ended_at) == -1)
                 goto fail;
 
-        if ((v = corral_map_get(o, "exit_code")) != NULL && v->type != MSGPACK_OBJECT_NIL) {
-                if (!obj_is_int(v) || (n = obj_int(v)) < 0 || n > 255)
-                        goto fail;
-                out->exit_code = (int)n;
-        }
-        if ((v = corral_map_get(o, "signal")) != NULL && v->type != MSGPACK_OBJECT_NIL) {
-                if (obj_is_int(v))
-                        out->signal = (int)obj_int(v);
-                else if (obj_strbuf(v, sig, sizeof sig) == 0)
-                        out->signal = proto_signal_from_name(sig);
-                else
-                        goto fail;
-                if (out->signal <= 0)
-                        goto fail;
-        }
+        if (decode_exit_code(corral_map_get(o, "exit_code"), &out->exit_code) == -1 ||
+            decode_signal(corral_map_get(o, "signal"), &out->signal) == -1)
+                goto fail;
         if ((v = corral_map_get(o, "core_dumped")) != NULL && v->type != MSGPACK_OBJECT_NIL) {
                 if (v->type != MSGPACK_OBJECT_BOOLEAN)
                         goto fail;
                 out->core_dumped = v->via.boolean;
         }
+        if (decode_supervision(o, out) == -1)
+                goto fail;
         return 0;
 fail:
         corral_process_clear(out);
@@ -214,9 +138,10 @@ corral_process_clear(struct corral_process *p)
                 return;
         free(p->name);
         free(p->pool);
-        strv_free(p->argv);
-        memset(p, 0, sizeof *p);
-        p->exit_code = -1;
+        corral_strv_free(p->argv);
+        free(p->status);
+        free(p->reason);
+        process_init(p);
 }
 
 int
@@ -255,15 +180,13 @@ corral_signal_number(const char *s)
 static void
 process_zero(struct corral_process *out)
 {
-        if (out != NULL) {
-                memset(out, 0, sizeof *out);
-                out->exit_code = -1;
-        }
+        if (out != NULL)
+                process_init(out);
 }
 
 /* Call a method whose result is a process record. */
 static int
-call_record(struct corral *c, const char *method, struct params *p, double extra,
+call_record(struct corral *c, const char *method, struct corral_params *p, double extra,
             struct corral_process *out, struct corral_error *err)
 {
         struct corral_result res;
@@ -271,10 +194,10 @@ call_record(struct corral *c, const char *method, struct params *p, double extra
         int rc = 0;
 
         process_zero(out);
-        if (call(c, method, p, extra, &res, err) == -1)
+        if (corral_call_params(c, method, p, extra, &res, err) == -1)
                 return -1;
         if (corral_process_decode(&res.obj, &tmp) == -1)
-                rc = bad_result(err, method);
+                rc = corral_bad_result(err, method);
         else if (out != NULL)
                 *out = tmp;
         else
@@ -288,7 +211,7 @@ corral_hello_clear(struct corral_hello *h)
 {
         if (h == NULL)
                 return;
-        strv_free(h->methods);
+        corral_strv_free(h->methods);
         memset(h, 0, sizeof *h);
 }
 
@@ -303,7 +226,7 @@ corral_hello(struct corral *c, struct corral_hello *out, struct corral_error *er
         memset(&h, 0, sizeof h);
         if (out != NULL)
                 memset(out, 0, sizeof *out);
-        if (call(c, PROTO_M_DAEMON_HELLO, NULL, 0, &res, err) == -1)
+        if (corral_call_params(c, PROTO_M_DAEMON_HELLO, NULL, 0, &res, err) == -1)
                 return -1;
         if ((v = corral_map_get(&res.obj, "protocol")) == NULL ||
             v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 > UINT32_MAX)
@@ -318,14 +241,14 @@ corral_hello(struct corral *c, struct corral_hello *out, struct corral_error *er
             v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 > INT32_MAX)
                 goto out;
         h.pid = (pid_t)v->via.u64;
-        if ((h.methods = obj_strv(corral_map_get(&res.obj, "methods"))) == NULL)
+        if ((h.methods = corral_obj_strv(corral_map_get(&res.obj, "methods"))) == NULL)
                 goto out;
         rc = 0;
 out:
         corral_result_free(&res);
         if (rc == -1) {
                 corral_hello_clear(&h);
-                return bad_result(err, PROTO_M_DAEMON_HELLO);
+                return corral_bad_result(err, PROTO_M_DAEMON_HELLO);
         }
         if (out != NULL)
                 *out = h;
@@ -334,86 +257,61 @@ out:
         return 0;
 }
 
-/* Methods answering an empty map. */
-static int
-call_empty(struct corral *c, const char *method, struct params *p, struct corral_error *err)
-{
-        struct corral_result res;
-        int rc = 0;
-
-        if (call(c, method, p, 0, &res, err) == -1)
-                return -1;
-        if (res.obj.type != MSGPACK_OBJECT_MAP)
-                rc = bad_result(err, method);
-        corral_result_free(&res);
-        return rc;
-}
-
 int
 corral_ping(struct corral *c, struct corral_error *err)
 {
-        return call_empty(c, PROTO_M_DAEMON_PING, NULL, err);
+        return corral_call_empty(c, PROTO_M_DAEMON_PING, NULL, 0, err);
 }
 
 int
 corral_shutdown(struct corral *c, struct corral_error *err)
 {
-        return call_empty(c, PROTO_M_DAEMON_SHUTDOWN, NULL, err);
+        return corral_call_empty(c, PROTO_M_DAEMON_SHUTDOWN, NULL, 0, err);
 }
 
-static size_t
-strv_len(const char *const *v)
+/* Check what corral_spawn() cannot leave to the daemon; count the keys. */
+static int
+spawn_check(const struct corral_spawn_opts *o, uint32_t *nkeys, struct corral_error *err)
 {
-        size_t n = 0;
+        uint32_t npolicy = 0;
+        size_t i;
 
-        while (v != NULL && v[n] != NULL)
-                n++;
-        return n;
+        if (o == NULL || corral_strv_len(o->argv) == 0)
+                return corral_bad_param(err, "argv", "argv must not be empty");
+        if (corral_check_env(o->env, err) == -1 ||
+            corral_policy_nkeys(&o->policy, &npolicy, err) == -1)
+                return -1;
+        if (o->nafter > 0 && o->after == NULL)
+                return corral_bad_param(err, "after", "after is NULL");
+        for (i = 0; i < o->nafter; i++) {
+                if (o->after[i].name == NULL && o->after[i].id == 0)
+                        return corral_bad_param(err, "after", "after[%zu] has no id or name", i);
+        }
+        *nkeys = 1 + (o->name != NULL) + (o->pool != NULL) + (o->env != NULL) + o->env_clear +
+                 (o->cwd != NULL) + o->has_stdin + npolicy + o->wait_ready + (o->nafter > 0) +
+                 o->has_priority;
+        return 0;
 }
 
 int
 corral_spawn(struct corral *c, const struct corral_spawn_opts *o, struct corral_process *out,
              struct corral_error *err)
 {
-        struct params p;
-        const char *eq;
-        size_t argc, nenv, i;
-        uint32_t nkeys = 1;
+        struct corral_params p;
+        uint32_t nkeys = 0;
+        size_t i;
 
         process_zero(out);
-        if (o == NULL || (argc = strv_len(o->argv)) == 0) {
-                corral_error_set(err, "invalid_params", "argv", "argv must not be empty");
+        if (spawn_check(o, &nkeys, err) == -1)
                 return -1;
-        }
-        nenv = strv_len(o->env);
-        for (i = 0; i < nenv; i++) {
-                if ((eq = strchr(o->env[i], '=')) == NULL || eq == o->env[i]) {
-                        corral_error_set(err, "invalid_params", "env",
-                                         "env entry \"%.64s\" is not KEY=VALUE", o->env[i]);
-                        return -1;
-                }
-        }
-        nkeys += (o->name != NULL) + (o->pool != NULL) + (o->env != NULL) + o->env_clear +
-                 (o->cwd != NULL) + o->has_stdin;
-
-        params_init(&p, nkeys);
-        proto_pack_str(&p.pk, "argv");
-        msgpack_pack_array(&p.pk, argc);
-        for (i = 0; i < argc; i++)
-                proto_pack_str(&p.pk, o->argv[i]);
+        corral_params_init(&p, nkeys);
+        corral_pack_strv(&p.pk, "argv", o->argv);
         if (o->name != NULL)
                 proto_pack_kv_str(&p.pk, "name", o->name);
         if (o->pool != NULL)
                 proto_pack_kv_str(&p.pk, "pool", o->pool);
-        if (o->env != NULL) {
-                proto_pack_str(&p.pk, "env");
-                msgpack_pack_map(&p.pk, nenv);
-                for (i = 0; i < nenv; i++) {
-                        eq = strchr(o->env[i], '=');
-                        proto_pack_strn(&p.pk, o->env[i], (size_t)(eq - o->env[i]));
-                        proto_pack_str(&p.pk, eq + 1);
-                }
-        }
+        if (o->env != NULL)
+                corral_pack_env(&p.pk, "env", o->env);
         if (o->env_clear)
                 proto_pack_kv_bool(&p.pk, "env_clear", true);
         if (o->cwd != NULL)
@@ -423,17 +321,62 @@ corral_spawn(struct corral *c, const struct corral_spawn_opts *o, struct corral_
                 msgpack_pack_bin(&p.pk, o->stdin_len);
                 msgpack_pack_bin_body(&p.pk, o->stdin_data, o->stdin_len);
         }
-        return call_record(c, PROTO_M_PROCESS_SPAWN, &p, 0, out, err);
+        corral_pack_policy(&p.pk, &o->policy);
+        if (o->wait_ready)
+                proto_pack_kv_str(&p.pk, "wait", "ready");
+        if (o->nafter > 0) {
+                proto_pack_str(&p.pk, "after");
+                msgpack_pack_array(&p.pk, o->nafter);
+                for (i = 0; i < o->nafter; i++) {
+                        if (o->after[i].name != NULL)
+                                proto_pack_str(&p.pk, o->after[i].name);
+                        else
+                                msgpack_pack_uint64(&p.pk, o->after[i].id);
+                }
+        }
+        if (o->has_priority)
+                proto_pack_kv_int(&p.pk, "priority", o->priority);
+        /* Ready may come after a slot, the processes it follows and its start: no bound. */
+        return call_record(c, PROTO_M_PROCESS_SPAWN, &p, o->wait_ready ? -1 : 0, out, err);
+}
+
+/* process.start and process.restart. */
+static int
+start_call(struct corral *c, const char *method, struct corral_target t, bool wait_ready,
+           struct corral_process *out, struct corral_error *err)
+{
+        struct corral_params p;
+
+        corral_params_init(&p, wait_ready ? 2 : 1);
+        corral_pack_target(&p.pk, t);
+        if (wait_ready)
+                proto_pack_kv_str(&p.pk, "wait", "ready");
+        return call_record(c, method, &p, wait_ready ? -1 : 0, out, err);
+}
+
+int
+corral_start(struct corral *c, struct corral_target t, bool wait_ready, struct corral_process *out,
+             struct corral_error *err)
+{
+        return start_call(c, PROTO_M_PROCESS_START, t, wait_ready, out, err);
+}
+
+/* Stopping first takes up to the grace period: without wait, that is not waited for. */
+int
+corral_restart(struct corral *c, struct corral_target t, bool wait_ready,
+               struct corral_process *out, struct corral_error *err)
+{
+        return start_call(c, PROTO_M_PROCESS_RESTART, t, wait_ready, out, err);
 }
 
 int
 corral_join(struct corral *c, struct corral_target t, double timeout, struct corral_process *out,
             struct corral_error *err)
 {
-        struct params p;
+        struct corral_params p;
 
-        params_init(&p, timeout >= 0 ? 2 : 1);
-        pack_target(&p.pk, t);
+        corral_params_init(&p, timeout >= 0 ? 2 : 1);
+        corral_pack_target(&p.pk, t);
         if (timeout >= 0)
                 proto_pack_kv_double(&p.pk, "timeout", timeout);
         /* The daemon answers after up to timeout: wait that long on top. */
@@ -445,12 +388,12 @@ corral_terminate(struct corral *c, struct corral_target t, const struct corral_t
                  struct corral_process *out, struct corral_error *err)
 {
         struct corral_terminate_opts def = {.signal = 0, .grace = -1, .wait = false};
-        struct params p;
+        struct corral_params p;
 
         if (o == NULL)
                 o = &def;
-        params_init(&p, 1 + (o->signal != 0) + (o->grace >= 0) + o->wait);
-        pack_target(&p.pk, t);
+        corral_params_init(&p, 1 + (o->signal != 0) + (o->grace >= 0) + o->wait);
+        corral_pack_target(&p.pk, t);
         if (o->signal != 0)
                 proto_pack_kv_int(&p.pk, "signal", o->signal);
         if (o->grace >= 0)
@@ -467,24 +410,24 @@ int
 corral_signal(struct corral *c, struct corral_target t, int signal, bool group,
               struct corral_error *err)
 {
-        struct params p;
+        struct corral_params p;
 
-        params_init(&p, group ? 3 : 2);
-        pack_target(&p.pk, t);
+        corral_params_init(&p, group ? 3 : 2);
+        corral_pack_target(&p.pk, t);
         proto_pack_kv_int(&p.pk, "signal", signal);
         if (group)
                 proto_pack_kv_bool(&p.pk, "group", true);
-        return call_empty(c, PROTO_M_PROCESS_SIGNAL, &p, err);
+        return corral_call_empty(c, PROTO_M_PROCESS_SIGNAL, &p, 0, err);
 }
 
 int
 corral_info(struct corral *c, struct corral_target t, struct corral_process *out,
             struct corral_error *err)
 {
-        struct params p;
+        struct corral_params p;
 
-        params_init(&p, 1);
-        pack_target(&p.pk, t);
+        corral_params_init(&p, 1);
+        corral_pack_target(&p.pk, t);
         return call_record(c, PROTO_M_PROCESS_INFO, &p, 0, out, err);
 }
 
@@ -495,19 +438,19 @@ corral_list(struct corral *c, const char *pool, bool live_only, struct corral_pr
         struct corral_result res;
         struct corral_process *v = NULL;
         const msgpack_object *a;
-        struct params p;
+        struct corral_params p;
         size_t i = 0;
 
         if (out != NULL)
                 *out = NULL;
         if (n != NULL)
                 *n = 0;
-        params_init(&p, (pool != NULL) + live_only);
+        corral_params_init(&p, (pool != NULL) + live_only);
         if (pool != NULL)
                 proto_pack_kv_str(&p.pk, "pool", pool);
         if (live_only)
                 proto_pack_kv_bool(&p.pk, "live", true);
-        if (call(c, PROTO_M_PROCESS_LIST, &p, 0, &res, err) == -1)
+        if (corral_call_params(c, PROTO_M_PROCESS_LIST, &p, 0, &res, err) == -1)
                 return -1;
 
         if ((a = corral_map_get(&res.obj, "processes")) == NULL || a->type != MSGPACK_OBJECT_ARRAY)
@@ -528,5 +471,5 @@ corral_list(struct corral *c, const char *pool, bool live_only, struct corral_pr
 fail:
         corral_process_list_free(v, i);
         corral_result_free(&res);
-        return bad_result(err, PROTO_M_PROCESS_LIST);
+        return corral_bad_result(err, PROTO_M_PROCESS_LIST);
 }

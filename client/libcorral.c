@@ -2,11 +2,13 @@
  * libcorral.c -- a connection to corrald and the generic call.
  *
  * One request is in flight at a time: corral_call() sends it and reads
- * messages until the response with its msgid arrives, skipping
- * notifications and responses to earlier calls that gave up waiting.
- * All I/O is non-blocking (MSG_DONTWAIT) under a poll() deadline, so no
- * call outlives the connection's timeout; MSG_NOSIGNAL keeps a closed
- * socket from raising SIGPIPE in the application.
+ * messages until the response with its msgid arrives, skipping responses
+ * to earlier calls that gave up waiting. Event notifications read on the
+ * way are queued (bounded) for corral_events_next(), so a subscribed
+ * connection can still make calls. All I/O is non-blocking (MSG_DONTWAIT)
+ * under a poll() deadline, so no call outlives the connection's timeout;
+ * MSG_NOSIGNAL keeps a closed socket from raising SIGPIPE in the
+ * application.
  */
 #include <errno.h>
 #include <limits.h>
@@ -26,6 +28,17 @@
 #define CORRAL_TIMEOUT_DEFAULT 30.0
 #define CORRAL_READ_CHUNK      (64u * 1024)
 
+/*
+ * A queued event, or a marker standing for the events dropped at that
+ * point of the stream while the queue was full (dropped > 0).
+ */
+struct corral_queued {
+        struct corral_queued *next;
+        struct corral_result ev;
+        uint64_t dropped;
+        double ts; /* marker: when the first was dropped */
+};
+
 struct corral {
         int fd;
         char *path;
@@ -38,6 +51,10 @@ struct corral {
          * fails at once instead of misreading the stream.
          */
         char broken[160];
+        bool eof; /* the daemon closed the connection */
+        /* Events read but not yet taken; nqueued counts events, not markers. */
+        struct corral_queued *qhead, *qtail;
+        size_t nqueued;
 };
 
 /* A point on the monotonic clock, or none (wait forever). */
@@ -161,8 +178,15 @@ corral_connect(const char *path, struct corral_error *err)
 void
 corral_close(struct corral *c)
 {
+        struct corral_queued *q;
+
         if (c == NULL)
                 return;
+        while ((q = c->qhead) != NULL) {
+                c->qhead = q->next;
+                corral_result_free(&q->ev);
+                free(q);
+        }
         proto_reader_free(c->reader);
         close(c->fd);
         free(c->path);
@@ -182,13 +206,14 @@ corral_fd(const struct corral *c)
         return c != NULL ? c->fd : -1;
 }
 
+/* A deadline seconds from now; none (forever) if seconds < 0, NaN or huge. */
 static void
-deadline_set(struct deadline *d, double seconds)
+deadline_after(struct deadline *d, double seconds)
 {
         double whole;
 
         memset(d, 0, sizeof *d);
-        if (!(seconds > 0) || seconds > 1e9) { /* also catches NaN */
+        if (!(seconds >= 0) || seconds > 1e9) { /* also catches NaN */
                 d->forever = true;
                 return;
         }
@@ -201,6 +226,13 @@ deadline_set(struct deadline *d, double seconds)
                 d->at.tv_sec++;
                 d->at.tv_nsec -= 1000000000L;
         }
+}
+
+/* A call's deadline: seconds <= 0 means forever. */
+static void
+deadline_set(struct deadline *d, double seconds)
+{
+        deadline_after(d, seconds > 0 ? seconds : -1);
 }
 
 /* Milliseconds left for poll(): -1 forever, 0 when expired (rounded up). */
@@ -283,14 +315,77 @@ corral_send_all(struct corral *c, const char *buf, size_t len, const struct dead
         return 0;
 }
 
+static int corral_result_keep(const msgpack_object *, struct corral_result *,
+                              struct corral_error *);
+
+/* Wall-clock seconds, for the time of a local overflow event. */
+static double
+corral_now(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+corral_enqueue(struct corral *c, struct corral_queued *q)
+{
+        if (c->qtail != NULL)
+                c->qtail->next = q;
+        else
+                c->qhead = q;
+        c->qtail = q;
+}
+
 /*
- * Read until the response to msgid arrives; *msg then holds it (the
- * caller clears it). Other messages are dropped: notifications, and
- * late responses to calls that timed out on our side.
+ * Keep an event notification ([2, "event", [map]]) for corral_events_next().
+ * A full queue drops it; a marker then records the gap, so the reader
+ * learns that events are missing, and where.
+ */
+static void
+corral_queue_event(struct corral *c, const struct proto_msg *msg)
+{
+        const msgpack_object *map;
+        struct corral_queued *q;
+
+        if (strcmp(msg->method, "event") != 0 || msg->params.type != MSGPACK_OBJECT_ARRAY ||
+            msg->params.via.array.size != 1)
+                return; /* not one of ours: a newer daemon's notification */
+        map = &msg->params.via.array.ptr[0];
+        if (map->type != MSGPACK_OBJECT_MAP)
+                return;
+        if (c->nqueued >= CORRAL_EVENT_QUEUE) {
+                if (c->qtail != NULL && c->qtail->dropped > 0) {
+                        c->qtail->dropped++;
+                        return;
+                }
+                if ((q = calloc(1, sizeof *q)) == NULL)
+                        return;
+                q->dropped = 1;
+                q->ts = corral_now();
+                corral_enqueue(c, q);
+                return;
+        }
+        if ((q = calloc(1, sizeof *q)) == NULL)
+                return;
+        if (corral_result_keep(map, &q->ev, NULL) == -1) {
+                free(q);
+                return;
+        }
+        corral_enqueue(c, q);
+        c->nqueued++;
+}
+
+/*
+ * Read messages until the response to msgid arrives (want_response; *msg
+ * then holds it and the caller clears it), or until an event is queued
+ * (!want_response). Late responses to calls that timed out on our side
+ * are dropped; events are queued.
  */
 static int
-corral_recv_response(struct corral *c, uint32_t msgid, const struct deadline *d,
-                     struct proto_msg *msg, struct corral_error *err)
+corral_recv(struct corral *c, bool want_response, uint32_t msgid, const struct deadline *d,
+            struct proto_msg *msg, struct corral_error *err)
 {
         struct proto_error perr;
         size_t avail;
@@ -299,12 +394,16 @@ corral_recv_response(struct corral *c, uint32_t msgid, const struct deadline *d,
         int r;
 
         for (;;) {
+                if (!want_response && c->qhead != NULL)
+                        return 0;
                 memset(msg, 0, sizeof *msg);
                 memset(&perr, 0, sizeof perr);
                 r = proto_reader_next(c->reader, msg, &perr);
                 if (r == 1) {
-                        if (msg->type == PROTO_RESPONSE && msg->msgid == msgid)
+                        if (want_response && msg->type == PROTO_RESPONSE && msg->msgid == msgid)
                                 return 0;
+                        if (msg->type == PROTO_NOTIFICATION)
+                                corral_queue_event(c, msg);
                         proto_msg_clear(msg);
                         continue;
                 }
@@ -330,6 +429,7 @@ corral_recv_response(struct corral *c, uint32_t msgid, const struct deadline *d,
                         corral_error_set(err, CORRAL_E_IO, NULL,
                                          "the daemon closed the connection");
                         corral_break(c, err);
+                        c->eof = true;
                         return -1;
                 }
                 if (errno == EINTR)
@@ -502,7 +602,7 @@ corral_call_extra(struct corral *c, const char *method, const void *params, size
         }
         if (corral_send_all(c, sb.data, sb.size, &d, err) == -1)
                 goto out;
-        if (corral_recv_response(c, msgid, &d, &msg, err) == -1)
+        if (corral_recv(c, true, msgid, &d, &msg, err) == -1)
                 goto out;
 
         if (msg.error.type != MSGPACK_OBJECT_NIL)
@@ -532,4 +632,80 @@ corral_result_free(struct corral_result *result)
         free(result->buf);
         memset(result, 0, sizeof *result);
         result->obj.type = MSGPACK_OBJECT_NIL;
+}
+
+/* A local overflow event for a marker: {type: "overflow", ts, dropped}. */
+static int
+corral_overflow_event(const struct corral_queued *q, struct corral_result *out)
+{
+        msgpack_sbuffer sb;
+        msgpack_packer pk;
+        msgpack_unpacked u;
+        size_t off = 0;
+        int rc = -1;
+
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 3);
+        proto_pack_kv_str(&pk, "type", "overflow");
+        proto_pack_kv_double(&pk, "ts", q->ts);
+        proto_pack_kv_uint(&pk, "dropped", q->dropped);
+        msgpack_unpacked_init(&u);
+        if (sb.data != NULL &&
+            msgpack_unpack_next(&u, sb.data, sb.size, &off) == MSGPACK_UNPACK_SUCCESS)
+                rc = corral_result_keep(&u.data, out, NULL);
+        msgpack_unpacked_destroy(&u);
+        msgpack_sbuffer_destroy(&sb);
+        return rc;
+}
+
+int
+corral_event_wait(struct corral *c, double timeout, struct corral_result *out,
+                  struct corral_error *err)
+{
+        struct corral_queued *q;
+        struct deadline d;
+        struct proto_msg msg;
+        int rc;
+
+        memset(out, 0, sizeof *out);
+        out->obj.type = MSGPACK_OBJECT_NIL;
+        if (c->qhead == NULL) {
+                if (c->eof) {
+                        corral_error_set(err, CORRAL_E_IO, NULL,
+                                         "the daemon closed the connection");
+                        return -1;
+                }
+                if (c->broken[0] != '\0') {
+                        corral_error_set(err, CORRAL_E_IO, NULL,
+                                         "connection unusable after an earlier error (%s)",
+                                         c->broken);
+                        return -1;
+                }
+                deadline_after(&d, timeout);
+                if (corral_recv(c, false, 0, &d, &msg, err) == -1)
+                        return strcmp(err->code, CORRAL_E_TIMEOUT) == 0 ? 0 : -1;
+        }
+        q = c->qhead;
+        if ((c->qhead = q->next) == NULL)
+                c->qtail = NULL;
+        if (q->dropped > 0)
+                rc = corral_overflow_event(q, out);
+        else {
+                *out = q->ev; /* the buffer moves; obj's pointers into it stay valid */
+                c->nqueued--;
+                rc = 0;
+        }
+        free(q);
+        if (rc == -1) {
+                corral_error_set(err, CORRAL_E_IO, NULL, "%s", strerror(ENOMEM));
+                return -1;
+        }
+        return 1;
+}
+
+bool
+corral_at_eof(const struct corral *c)
+{
+        return c->eof;
 }

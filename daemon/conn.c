@@ -19,6 +19,7 @@
 #include "corrald.h"
 #include "events.h"
 #include "output.h"
+#include "process-table.h"
 #include "queue.h"
 #include "log.h"
 #include "method.h"
@@ -271,8 +272,9 @@ conn_write_event(struct conn *c, const void *buf, size_t len)
         msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
         proto_pack_notification_head(&pk, "event");
         msgpack_pack_array(&pk, 1);
-        msgpack_pack_map(&pk, 3);
+        msgpack_pack_map(&pk, 4);
         proto_pack_kv_str(&pk, "type", "overflow");
+        proto_pack_kv_double(&pk, "ts", process_now());
         proto_pack_kv_uint(&pk, "queued", conn_output_pending(c));
         proto_pack_kv_uint(&pk, "limit", d->config.max_event_backlog);
         bufferevent_write(c->bev, sb.data, sb.size);

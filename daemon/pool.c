@@ -495,22 +495,28 @@ pool_create(struct pool_table *pt, const struct proto_p_pool_create *pc, struct 
         (void)output_config_apply(&pool->output, &pc->output, err); /* checked above */
         if (pc->has_replicas) {
                 pool->has_replicas = true;
+                pool->replicas.count = (unsigned)pc->replicas.count; /* for pool.created */
+        }
+        /* Announced before its workers start, so their events follow it. */
+        events_pool(pt->daemon, pool, "pool.created");
+        if (pc->has_replicas) {
                 pool->replicas.argv = pool_strv_copy(pc->replicas.argv, pc->replicas.argc);
                 pool->replicas.env = pool_strv_copy(pc->replicas.env, pc->replicas.nenv);
                 pool->replicas.cwd = pc->replicas.cwd ? xstrdup(pc->replicas.cwd) : NULL;
-                if (pool_scale(pool, (unsigned)pc->replicas.count, err) != 0) {
+                pool->creating = true;
+                if (pool_scale(pool, (unsigned)pc->replicas.count, err) != 0 &&
+                    TAILQ_EMPTY(&pool->members)) {
                         /* Nothing started (the first worker failed): no pool either. */
-                        if (pool_is_idle(pool) && TAILQ_EMPTY(&pool->members)) {
-                                TAILQ_REMOVE(&pt->pools, pool, entry);
-                                pt->count--;
-                                pool_free(pool);
-                                return NULL;
-                        }
+                        events_pool(pt->daemon, pool, "pool.deleted");
+                        TAILQ_REMOVE(&pt->pools, pool, entry);
+                        pt->count--;
+                        pool_free(pool);
+                        return NULL;
                 }
+                pool->creating = false;
         }
         log_info("pool %s created (size %u%s)", pool->name, pool->size,
                  pool->has_replicas ? ", with replicas" : "");
-        events_pool(pt->daemon, pool, "pool.created");
         return pool;
 }
 
@@ -560,7 +566,8 @@ pool_scale(struct pool *pool, unsigned count, struct proto_error *err)
                         process_terminate(w, w->policy.stop_signal, w->policy.grace);
                 pool->workers[i] = NULL;
         }
-        if (old != count) {
+        /* At creation there is nothing to have scaled from: pool.created says it all. */
+        if (old != count && !pool->creating) {
                 log_info("pool %s scaled from %u to %u", pool->name, old, count);
                 events_pool(pool->table->daemon, pool, "pool.scaled");
         }

@@ -48,6 +48,7 @@ struct pool {
         struct output_config output; /* members' stdout/stderr defaults */
         bool closed;
         bool deleting;
+        bool creating; /* pool.create is starting its replicas */
         bool has_replicas;
         struct pool_replicas replicas;
         bool has_consume;

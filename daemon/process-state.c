@@ -256,7 +256,8 @@ process_decide(struct process *p, bool failed, bool ran)
         double uptime = process_mono() - p->start_mono, delay;
 
         if (!restart) {
-                if (!ran)
+                /* Never ran, or never got ready: our KILL is not how it "died". */
+                if (!ran || p->ready_timed_out)
                         process_set_state(p, PROCESS_FAILED);
                 else
                         process_set_state(p, p->term_signal > 0 ? PROCESS_KILLED : PROCESS_EXITED);

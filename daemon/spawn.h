@@ -3,8 +3,8 @@
  * CLONE_VFORK, as posix_spawn does inside libc, so the cost does not grow
  * with the daemon's size) in a clean state: a new session and process
  * group, an empty signal mask, every disposition default (glibc's
- * posix_spawn leaves its internal signals 32 and 33 ignored), and no
- * descriptor but 0, 1 and 2. Being our own code, the child can later
+ * posix_spawn sets its internal signals 32 and 33 to SIG_IGN, which
+ * survives exec), and no descriptor but 0, 1 and 2. Being our own code, the child can later
  * apply settings posix_spawn has no attribute for.
  */
 #ifndef CORRAL_SPAWN_H

@@ -24,6 +24,7 @@
 #include "process.h"
 #include "queue.h"
 #include "server.h"
+#include "systemd.h"
 #include "xmalloc.h"
 
 #define CORRALD_FLUSH_SECONDS 2 /* at most this long to flush answers when stopping */
@@ -195,6 +196,7 @@ corrald_stop(struct corrald *d, const char *why)
                 return;
         }
         d->stopping = true;
+        systemd_stopping(d->systemd);
         log_info("%s: stopping (%u processes to terminate)", why, process_table_live(d->processes));
         server_close(d->server);
         process_terminate_all(d->processes, false);
@@ -273,6 +275,7 @@ corrald_free(struct corrald *d)
         queue_table_free(d->queues);
         events_free(d->events);
         notify_free(d->notify);
+        systemd_free(d->systemd);
         output_files_free(d);
         if (d->server != NULL)
                 server_free(d->server);
@@ -317,6 +320,7 @@ main(int argc, char **argv)
         d.processes = process_table_new(&d);
         d.pools = pool_table_new(&d);
         d.queues = queue_table_new(&d);
+        d.systemd = systemd_new(&d);
         d.events = events_new(&d);
         if ((d.notify = notify_new(&d, &cause)) == NULL) {
                 log_warn("%s: ready=notify is unavailable", cause);
@@ -335,6 +339,7 @@ main(int argc, char **argv)
                 cause = NULL;
         }
         log_info("corrald %s ready (pid %ld)", CORRAL_VERSION, (long)getpid());
+        systemd_ready(d.systemd);
         if (event_base_dispatch(d.base) == -1)
                 fatalx("the event loop failed");
         log_info("stopped");

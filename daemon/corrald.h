@@ -23,6 +23,7 @@ struct queue_table;
 struct events;
 struct notify;
 struct follows;
+struct systemd;
 struct conn;
 
 TAILQ_HEAD(conn_list, conn);
@@ -48,6 +49,7 @@ struct corrald {
         struct queue_table *queues;
         struct events *events;
         struct notify *notify;
+        struct systemd *systemd;
         void *filesinks;         /* output-file.c's open log files */
         struct follows *follows; /* output-follow.c's followers */
         struct conn_list conns;

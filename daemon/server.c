@@ -7,6 +7,7 @@
  * pauses for a moment instead of spinning on the pending connection.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <systemd/sd-daemon.h>
 
 #include "conn.h"
 #include "corrald.h"
@@ -34,6 +36,7 @@ struct server {
         int lock_fd;
         struct evconnlistener *listener;
         struct event *resume_ev; /* re-enables accepting after EMFILE */
+        bool activated;          /* the socket came from systemd: not ours to remove */
 };
 
 char *
@@ -162,6 +165,64 @@ server_error_cb(struct evconnlistener *l, void *arg)
         }
 }
 
+/* Watch a listening socket. */
+static int
+server_watch(struct server *s, int fd, char **cause)
+{
+        s->listener = evconnlistener_new(s->daemon->base, server_accept_cb, s,
+                                         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+        if (s->listener == NULL) {
+                xasprintf(cause, "cannot watch the listening socket");
+                return -1;
+        }
+        evconnlistener_set_error_cb(s->listener, server_error_cb);
+        return 0;
+}
+
+/*
+ * Socket activation: systemd (or systemd-socket-activate) passed the
+ * listening socket. 1 if taken, 0 if none was passed, -1 on error.
+ */
+static int
+server_activated(struct server *s, char **cause)
+{
+        struct sockaddr_un sun;
+        socklen_t len = sizeof sun;
+        int n = sd_listen_fds(1), fd = SD_LISTEN_FDS_START, r;
+
+        if (n == 0)
+                return 0;
+        if (n < 0) {
+                xasprintf(cause, "sd_listen_fds: %s", strerror(-n));
+                return -1;
+        }
+        if (n > 1) {
+                xasprintf(cause, "systemd passed %d sockets; corrald takes exactly one", n);
+                return -1;
+        }
+        if ((r = sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0)) <= 0) {
+                xasprintf(cause,
+                          "the socket systemd passed is not a listening Unix stream socket%s%s",
+                          r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+                return -1;
+        }
+        /* A passed socket may be blocking and inheritable: ours must be neither. */
+        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
+            fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+                xasprintf(cause, "cannot set up the passed socket: %s", strerror(errno));
+                return -1;
+        }
+        if (getsockname(fd, (struct sockaddr *)&sun, &len) == 0 && len > sizeof(sa_family_t) &&
+            sun.sun_path[0] != '\0') {
+                free(s->path);
+                s->path = xstrndup(sun.sun_path, sizeof sun.sun_path);
+        }
+        s->activated = true;
+        if (server_watch(s, fd, cause) != 0)
+                return -1;
+        return 1;
+}
+
 static int
 server_listen(struct server *s, char **cause)
 {
@@ -192,15 +253,11 @@ server_listen(struct server *s, char **cause)
                 close(fd);
                 return -1;
         }
-        s->listener = evconnlistener_new(s->daemon->base, server_accept_cb, s,
-                                         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
-        if (s->listener == NULL) {
-                xasprintf(cause, "cannot watch the listening socket");
+        if (server_watch(s, fd, cause) != 0) {
                 close(fd);
                 unlink(s->path);
                 return -1;
         }
-        evconnlistener_set_error_cb(s->listener, server_error_cb);
         return 0;
 }
 
@@ -208,6 +265,7 @@ struct server *
 server_new(struct corrald *d, const char *path, char **cause)
 {
         struct server *s = xcalloc(1, sizeof *s);
+        int r;
 
         s->daemon = d;
         s->path = xstrdup(path);
@@ -215,7 +273,11 @@ server_new(struct corrald *d, const char *path, char **cause)
         s->resume_ev = evtimer_new(d->base, server_resume_cb, s);
         if (s->resume_ev == NULL)
                 fatalx("cannot create a timer");
-        if (server_make_dir(path, cause) != 0 || server_lock(s, cause) != 0 ||
+        if ((r = server_activated(s, cause)) == 1) {
+                log_info("listening on %s (socket activation)", s->path);
+                return s;
+        }
+        if (r < 0 || server_make_dir(path, cause) != 0 || server_lock(s, cause) != 0 ||
             server_listen(s, cause) != 0) {
                 if (s->lock_fd != -1)
                         close(s->lock_fd); /* the lock file stays: another daemon may hold it */
@@ -237,6 +299,8 @@ server_close(struct server *s)
         evconnlistener_free(s->listener);
         s->listener = NULL;
         evtimer_del(s->resume_ev);
+        if (s->activated)
+                return; /* systemd's socket: it stays for the next start */
         if (unlink(s->path) == -1 && errno != ENOENT)
                 log_warn("cannot remove %s: %s", s->path, strerror(errno));
 }
@@ -251,7 +315,8 @@ server_free(struct server *s)
          * it just before lock the unlinked inode while a third creates a
          * new one, and two daemons would share the path.
          */
-        close(s->lock_fd);
+        if (s->lock_fd != -1)
+                close(s->lock_fd);
         free(s->lock_path);
         free(s->path);
         free(s);

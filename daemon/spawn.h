@@ -4,8 +4,8 @@
  * with the daemon's size) in a clean state: a new session and process
  * group, an empty signal mask, every disposition default (glibc's
  * posix_spawn sets its internal signals 32 and 33 to SIG_IGN, which
- * survives exec), and no descriptor but 0, 1 and 2. Being our own code, the child can later
- * apply settings posix_spawn has no attribute for.
+ * survives exec), and no descriptor but 0, 1 and 2. Being our own code,
+ * the child can later apply settings posix_spawn has no attribute for.
  */
 #ifndef CORRAL_SPAWN_H
 #define CORRAL_SPAWN_H

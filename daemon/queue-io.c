@@ -287,8 +287,10 @@ queue_get(struct queue *q, struct request *req, const struct proto_p_queue_get *
         struct qmsg *m;
 
         if (TAILQ_EMPTY(&q->getters) && (m = heap_top(&q->ready)) != NULL) {
+                bool removed = !gp->ack; /* req (and gp with it) is gone once answered */
+
                 queue_deliver(q, m, req);
-                if (!gp->ack)
+                if (removed)
                         queue_admit(q);
                 return METHOD_DONE;
         }

@@ -218,7 +218,7 @@ hdr_parse(const unsigned char *p, size_t n, struct item *it)
         it->len = 0;
         if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
                 return 1;
-        if (b <= 0x8f || (b >= 0x90 && b <= 0x9f) || (b >= 0xa0 && b <= 0xbf)) {
+        if (b <= 0xbf) { /* fixmap 0x8_, fixarray 0x9_, fixstr 0xa0..0xbf */
                 it->kind = b <= 0x8f ? ITEM_MAP : b <= 0x9f ? ITEM_ARRAY : ITEM_SCALAR;
                 it->len = b <= 0x9f ? (b & 0x0f) : (b & 0x1f);
                 return 1;
@@ -235,7 +235,6 @@ hdr_parse(const unsigned char *p, size_t n, struct item *it)
         case 0xc8:
         case 0xc9: /* ext 8/16/32: length, then type */
                 lenbytes = (size_t)1 << (b - 0xc7);
-                it->hdr = 1; /* the type byte is added below */
                 break;
         case 0xca:
                 it->hdr = 5;
@@ -413,11 +412,12 @@ envelope_method(struct proto_msg *msg, const msgpack_object *o)
 {
         size_t len = o->via.str.size;
 
-        if (len > PROTO_METHOD_MAX || memchr(o->via.str.ptr, '\0', len) != NULL) {
+        if (len > PROTO_METHOD_MAX || (len > 0 && memchr(o->via.str.ptr, '\0', len) != NULL)) {
                 msg->method[0] = '\0';
                 return;
         }
-        memcpy(msg->method, o->via.str.ptr, len);
+        if (len > 0) /* an empty str may have a NULL pointer */
+                memcpy(msg->method, o->via.str.ptr, len);
         msg->method[len] = '\0';
 }
 

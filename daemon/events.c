@@ -34,6 +34,7 @@ struct events {
 static const char *const events_types[] = {
     "process.state", "process.start_limit", "pool.created",   "pool.scaled",
     "pool.closed",   "pool.joined",         "pool.restarted", "pool.deleted",
+    "queue.full",    "queue.dead_lettered",
 };
 
 bool

@@ -231,6 +231,7 @@ queue_deliver(struct queue *q, struct qmsg *m, struct request *req)
                 m->when = queue_mono() + q->cfg.visibility_timeout;
                 queue_set_holder(q, m, req->conn);
                 heap_push(&q->reserved, m);
+                queue_arm_timers(q); /* its deadline may be the earliest now */
                 if (q->log != NULL)
                         queue_log_attempt(q->log, m->id, m->attempts);
         } else {

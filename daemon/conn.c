@@ -48,6 +48,7 @@ struct conn {
         bool subscribed;           /* receives events */
         unsigned reservations;     /* queue messages reserved through this connection */
         bool following;            /* follows output */
+        bool in_read;              /* inside conn_read_cb: it flushes once at the end */
         struct event *flush_timer; /* bounds a closing connection's final flush */
         TAILQ_ENTRY(conn) entry;
 };
@@ -100,7 +101,11 @@ conn_new(struct corrald *d, int fd)
                 fatalx("cannot set up a connection");
         bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
         bufferevent_setwatermark(c->bev, EV_WRITE, CONN_OUT_LOW, 0);
-        bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+        /*
+         * EV_WRITE only while bytes wait: answers are written at once
+         * (conn_flush), not a loop turn later after two epoll_ctl calls.
+         */
+        bufferevent_enable(c->bev, EV_READ);
         TAILQ_INSERT_TAIL(&d->conns, c, entry);
         log_debug("conn %llu: connected (pid %ld, uid %ld)", (unsigned long long)c->id,
                   (long)c->cred.pid, (long)c->cred.uid);
@@ -177,6 +182,28 @@ conn_output_pending(const struct conn *c)
         return evbuffer_get_length(bufferevent_get_output(c->bev));
 }
 
+/* Write what is queued now; what the socket does not take waits for EV_WRITE. */
+static void
+conn_flush(struct conn *c)
+{
+        struct evbuffer *out = bufferevent_get_output(c->bev);
+        int n;
+
+        if (c->dead || evbuffer_get_length(out) == 0)
+                return;
+        /* The bufferevent freezes its output's start: only it may drain it, except here. */
+        evbuffer_unfreeze(out, 1);
+        n = evbuffer_write(out, bufferevent_getfd(c->bev));
+        evbuffer_freeze(out, 1);
+        if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                log_debug("conn %llu: write: %s", (unsigned long long)c->id, strerror(errno));
+                conn_kill(c);
+                return;
+        }
+        if (evbuffer_get_length(out) > 0 || c->closing)
+                bufferevent_enable(c->bev, EV_WRITE);
+}
+
 void
 conn_write(struct conn *c, const void *buf, size_t len)
 {
@@ -199,6 +226,9 @@ conn_write(struct conn *c, const void *buf, size_t len)
                 c->paused = true;
                 bufferevent_disable(c->bev, EV_READ);
         }
+        /* A batch of answers to one read goes out in one write, at the end of the read. */
+        if (!c->in_read)
+                conn_flush(c);
 }
 
 static void
@@ -219,6 +249,7 @@ conn_close_after_flush(struct conn *c)
         if (c->dead || c->closing)
                 return;
         c->closing = true;
+        bufferevent_enable(c->bev, EV_WRITE); /* the write callback sees the output drain */
         c->flush_timer = evtimer_new(c->daemon->base, conn_flush_timeout_cb, c);
         if (c->flush_timer == NULL || evtimer_add(c->flush_timer, &tv) != 0)
                 fatalx("cannot arm a timer");
@@ -362,6 +393,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
                 proto_reader_commit(c->reader, (size_t)n);
         }
         memset(&msg, 0, sizeof msg);
+        c->in_read = true;
         while (!c->dead && !c->closing) {
                 r = proto_reader_next(c->reader, &msg, &err);
                 if (r == 0)
@@ -373,6 +405,8 @@ conn_read_cb(struct bufferevent *bev, void *arg)
                 method_dispatch(c->daemon, c, &msg);
                 proto_msg_clear(&msg);
         }
+        c->in_read = false;
+        conn_flush(c);
 }
 
 static void
@@ -385,6 +419,8 @@ conn_write_cb(struct bufferevent *bev, void *arg)
                 conn_kill(c);
                 return;
         }
+        if (pending == 0)
+                bufferevent_disable(c->bev, EV_WRITE); /* until bytes wait again */
         if (c->paused && pending <= CONN_OUT_LOW) {
                 c->paused = false;
                 bufferevent_enable(c->bev, EV_READ);

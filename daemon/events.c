@@ -32,9 +32,8 @@ struct events {
 };
 
 static const char *const events_types[] = {
-    "process.state", "process.start_limit", "pool.created",   "pool.scaled",
-    "pool.closed",   "pool.joined",         "pool.restarted", "pool.deleted",
-    "queue.full",    "queue.dead_lettered",
+    "process.state", "process.start_limit", "pool.created", "pool.scaled", "pool.closed",
+    "pool.joined",   "pool.restarted",      "pool.deleted", "queue.full",  "queue.dead_lettered",
 };
 
 bool

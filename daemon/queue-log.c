@@ -106,7 +106,7 @@ static void
 qlog_config(struct queue_log *l, const struct queue_config *c)
 {
         size_t dl = strlen(c->dead_letter);
-        size_t at = qlog_begin(l, QLOG_CONFIG, 8 + 8 + 1 + 1 + 8 + 4 + 1 + dl);
+        size_t at = qlog_begin(l, QLOG_CONFIG, 8 + 8 + 1 + 1 + 8 + 4 + 1 + dl + 8);
 
         qlog_u64(l, c->maxsize);
         qlog_u64(l, c->max_bytes);
@@ -117,6 +117,8 @@ qlog_config(struct queue_log *l, const struct queue_config *c)
         qlog_u8(l, (uint8_t)dl);
         memcpy(l->buf + l->len, c->dead_letter, dl);
         l->len += dl;
+        /* Ids are never reused, even once every message they named is gone from the log. */
+        qlog_u64(l, l->queue->next_id);
         qlog_end(l, at);
 }
 
@@ -128,7 +130,8 @@ queue_log_put(struct queue_log *l, const struct qmsg *m)
         qlog_u64(l, m->id);
         qlog_u32(l, (uint32_t)m->priority);
         qlog_u32(l, m->attempts);
-        qlog_f64(l, m->where == QMSG_DELAYED ? m->visible_wall : 0);
+        /* Set while the message waits for its delay (also before its put is committed). */
+        qlog_f64(l, m->where == QMSG_DELAYED || m->where == QMSG_COMMITTING ? m->visible_wall : 0);
         qlog_u32(l, m->len);
         memcpy(l->buf + l->len, m->data, m->len);
         l->len += m->len;
@@ -423,7 +426,7 @@ qlog_decode(const unsigned char *p, uint32_t n, struct queue_log_rec *r)
 }
 
 static void
-qlog_decode_config(const unsigned char *p, uint32_t n, struct queue_config *c)
+qlog_decode_config(const unsigned char *p, uint32_t n, struct queue_config *c, uint64_t *next_id)
 {
         uint8_t dl;
 
@@ -440,6 +443,7 @@ qlog_decode_config(const unsigned char *p, uint32_t n, struct queue_config *c)
                 memcpy(c->dead_letter, p + 31, dl);
                 c->dead_letter[dl] = '\0';
         }
+        *next_id = 31u + dl + 8 <= n - 1 ? rd_u64(p + 31 + dl) : 1;
 }
 
 /* Read the whole file. NULL with *cause on failure. */
@@ -494,8 +498,13 @@ qlog_walk(const unsigned char *buf, size_t len, struct queue *q,
                 if (!qlog_decode(buf + off + 8, n, &r))
                         break;
                 if (r.type == QLOG_CONFIG) {
-                        if (cfg != NULL)
-                                qlog_decode_config(buf + off + 8, n, cfg);
+                        struct queue_config scratch;
+                        uint64_t next_id;
+
+                        qlog_decode_config(buf + off + 8, n, cfg != NULL ? cfg : &scratch,
+                                           &next_id);
+                        if (q != NULL && next_id > q->next_id)
+                                q->next_id = next_id;
                         *have_config = true;
                 } else if (fn != NULL)
                         fn(q, &r);

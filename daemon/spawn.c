@@ -212,6 +212,60 @@ spawn_child_close_from3(void)
                 syscall(SYS_close, (long)fd);
 }
 
+/*
+ * Limits, priority, OOM score, umask, then the identity: what needs
+ * privilege first, the user last. Returns 0 or an errno, naming the step.
+ */
+SPAWN_CHILD static int
+spawn_child_privs(const struct spawn_privs *pv, const char **step)
+{
+        unsigned i;
+
+        for (i = 0; i < pv->nlimits; i++) {
+                *step = "limits";
+                if (syscall(SYS_prlimit64, 0L, (long)pv->limits[i].resource, &pv->limits[i].lim,
+                            NULL) == -1)
+                        return errno;
+        }
+        if (pv->set_nice) {
+                *step = "nice";
+                if (syscall(SYS_setpriority, (long)PRIO_PROCESS, 0L, (long)pv->nice) == -1)
+                        return errno;
+        }
+        if (pv->set_oom) {
+                long fd, n = 0;
+
+                *step = "oom_score_adjust";
+                fd = syscall(SYS_openat, (long)AT_FDCWD, "/proc/self/oom_score_adj",
+                             (long)(O_WRONLY | O_CLOEXEC), 0L);
+                if (fd == -1)
+                        return errno;
+                while (pv->oom[n] != '\0')
+                        n++;
+                if (syscall(SYS_write, fd, pv->oom, n) != n) {
+                        int e = errno;
+
+                        syscall(SYS_close, fd);
+                        return e != 0 ? e : EIO;
+                }
+                syscall(SYS_close, fd);
+        }
+        if (pv->set_umask)
+                syscall(SYS_umask, (long)pv->umask);
+        if (pv->set_ids) {
+                *step = "groups";
+                if (syscall(SYS_setgroups, (long)pv->ngroups, pv->groups) == -1)
+                        return errno;
+                *step = "group";
+                if (syscall(SYS_setresgid, (long)pv->gid, (long)pv->gid, (long)pv->gid) == -1)
+                        return errno;
+                *step = "user";
+                if (syscall(SYS_setresuid, (long)pv->uid, (long)pv->uid, (long)pv->uid) == -1)
+                        return errno;
+        }
+        return 0;
+}
+
 SPAWN_CHILD static _Noreturn void
 spawn_child_fail(struct spawn_child *c, const char *step, int error)
 {
@@ -238,6 +292,9 @@ spawn_child_main(void *arg)
         if (syscall(SYS_setsid) == -1)
                 spawn_child_fail(c, "setsid", errno);
         if ((error = spawn_child_stdio(req, &step)) != 0)
+                spawn_child_fail(c, step, error);
+        /* Before chdir: the working directory is entered as the user it runs as. */
+        if (req->privs != NULL && (error = spawn_child_privs(req->privs, &step)) != 0)
                 spawn_child_fail(c, step, error);
         if (req->cwd != NULL && syscall(SYS_chdir, req->cwd) == -1)
                 spawn_child_fail(c, "cwd", errno);

@@ -10,6 +10,9 @@
 #ifndef CORRAL_SPAWN_H
 #define CORRAL_SPAWN_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 /*
@@ -23,6 +26,27 @@ enum {
         SPAWN_STDERR = 0x2, /* stderr_fd becomes the child's 2 */
 };
 
+/* Settings applied in the child before exec (a pool's user, limits, ...). */
+#define SPAWN_LIMITS_MAX 8
+struct spawn_privs {
+        bool set_ids; /* become uid/gid with these supplementary groups */
+        uid_t uid;
+        gid_t gid;
+        const gid_t *groups;
+        size_t ngroups;
+        bool set_umask;
+        mode_t umask;
+        unsigned nlimits;
+        struct {
+                int resource; /* RLIMIT_* */
+                struct rlimit lim;
+        } limits[SPAWN_LIMITS_MAX];
+        bool set_nice;
+        int nice;
+        bool set_oom;
+        char oom[8]; /* the text written to /proc/self/oom_score_adj */
+};
+
 struct spawn_req {
         const char *const *argv;
         char *const *envp; /* the child's whole environment */
@@ -31,6 +55,7 @@ struct spawn_req {
         unsigned flags;    /* SPAWN_STDOUT, SPAWN_STDERR */
         int stdout_fd;     /* with SPAWN_STDOUT; else /dev/null */
         int stderr_fd;     /* with SPAWN_STDERR; else /dev/null (may equal stdout_fd) */
+        const struct spawn_privs *privs; /* NULL: none */
 };
 
 /*

@@ -24,14 +24,27 @@ struct arena_chunk {
         max_align_t data[]; /* max_align_t: every offset we hand out is aligned */
 };
 
+#define ARENA_FIRST 512u /* usable bytes of the chunk that comes with the arena */
+
 struct proto_arena {
         struct arena_chunk *head; /* the current shared chunk is the first one */
+        /* Most requests fit here: one allocation per request, not two. */
+        struct arena_chunk first;
+        max_align_t first_data[ARENA_FIRST / sizeof(max_align_t)];
 };
 
 struct proto_arena *
 proto_arena_new(void)
 {
-        return calloc(1, sizeof(struct proto_arena));
+        struct proto_arena *a = malloc(sizeof *a);
+
+        if (a == NULL)
+                return NULL;
+        a->first.next = NULL;
+        a->first.size = sizeof a->first_data;
+        a->first.used = 0;
+        a->head = &a->first;
+        return a;
 }
 
 void
@@ -43,7 +56,8 @@ proto_arena_free(struct proto_arena *a)
                 return;
         for (c = a->head; c != NULL; c = next) {
                 next = c->next;
-                free(c);
+                if (c != &a->first)
+                        free(c);
         }
         free(a);
 }

@@ -124,6 +124,20 @@ struct proto_output {
         bool has_log_backups;
 };
 
+/* Who a pool's processes run as, and their limits (root only): every field optional. */
+struct proto_privs {
+        const char *user;
+        const char *group;
+        uint64_t umask;
+        bool has_umask;
+        int64_t nice;
+        bool has_nice;
+        int64_t oom_score_adjust;
+        bool has_oom_score_adjust;
+        uint64_t nofile, nproc, core, as, cpu; /* soft = hard limits */
+        bool has_nofile, has_nproc, has_core, has_as, has_cpu;
+};
+
 enum { PROTO_RESTART_NO = 0, PROTO_RESTART_ON_FAILURE, PROTO_RESTART_ALWAYS };
 enum { PROTO_READY_SPAWNED = 0, PROTO_READY_UPTIME, PROTO_READY_NOTIFY };
 enum { PROTO_WAIT_NONE = 0, PROTO_WAIT_READY };
@@ -216,6 +230,7 @@ struct proto_p_pool_create {
         struct proto_consume consume;
         bool has_consume;
         struct proto_output output;
+        struct proto_privs privs;
 };
 
 enum { PROTO_STREAM_BOTH = 0, PROTO_STREAM_STDOUT, PROTO_STREAM_STDERR };

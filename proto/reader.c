@@ -51,6 +51,8 @@ struct proto_reader {
         bool done;        /* the root object is complete (its payload may still be arriving) */
         uint64_t left[READER_DEPTH_CAP]; /* elements still expected, per open container */
 
+        msgpack_zone
+            *zone;   /* reused for every message: one allocation per reader, not per message */
         bool failed; /* after -1, every call returns the same error */
         struct proto_error fail;
 };
@@ -98,6 +100,8 @@ proto_reader_free(struct proto_reader *rd)
 {
         if (rd == NULL)
                 return;
+        if (rd->zone != NULL)
+                msgpack_zone_free(rd->zone);
         free(rd->buf);
         free(rd);
 }
@@ -528,13 +532,22 @@ proto_reader_next(struct proto_reader *rd, struct proto_msg *msg, struct proto_e
                 *err = rd->fail;
                 return -1;
         }
+        if (rd->end == rd->start) /* nothing buffered (buf may still be NULL) */
+                return 0;
         if ((r = scan_message(rd, err)) <= 0)
                 return r < 0 ? reader_fail(rd, err) : 0;
 
         data = rd->buf + rd->start;
         len = (size_t)rd->scan;
         scan_reset(rd); /* the bytes stay in place until proto_reader_space() */
-        if (msgpack_unpack_next(&msg->unpacked, data, len, &off) != MSGPACK_UNPACK_SUCCESS ||
+        /* The zone is the reader's: the previous message's objects go now, as documented. */
+        if (rd->zone == NULL && (rd->zone = msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE)) == NULL) {
+                proto_error_set(err, PROTO_E_INTERNAL, NULL, "out of memory decoding a message");
+                return reader_fail(rd, err);
+        }
+        msgpack_zone_clear(rd->zone);
+        if (msgpack_unpack(data, len, &off, rd->zone, &msg->unpacked.data) !=
+                MSGPACK_UNPACK_SUCCESS ||
             off != len) {
                 proto_msg_clear(msg);
                 proto_error_set(err, PROTO_E_INVALID_REQUEST, NULL, "malformed MessagePack");

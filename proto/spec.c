@@ -113,6 +113,22 @@ static const char *const wait_names[] = {"none", "ready", NULL};
             OUTPUT_UINT(T, M, log_buffer, 256 * 1024 * 1024),                                      \
             OUTPUT_UINT(T, M, log_max_bytes, INT64_MAX), OUTPUT_UINT(T, M, log_backups, 1000)
 
+#define PRIVS_OFF(T, M, f) (offsetof(T, M) + offsetof(struct proto_privs, f))
+#define PRIVS_NUM(T, M, key, ty, lo, hi)                                                           \
+        {                                                                                          \
+                .name = #key, .type = ty, .off = PRIVS_OFF(T, M, key),                             \
+                .has_off = PRIVS_OFF(T, M, has_##key), .min = lo, .max = hi                        \
+        }
+#define PRIVS_FIELDS(T, M)                                                                         \
+        {.name = "user", .type = PF_STR, .off = PRIVS_OFF(T, M, user), .max_len = 256},            \
+            {.name = "group", .type = PF_STR, .off = PRIVS_OFF(T, M, group), .max_len = 256},      \
+            PRIVS_NUM(T, M, umask, PF_UINT, 0, 0777), PRIVS_NUM(T, M, nice, PF_INT, -20, 19),      \
+            PRIVS_NUM(T, M, oom_score_adjust, PF_INT, -1000, 1000),                                \
+            PRIVS_NUM(T, M, nofile, PF_UINT, 0, INT64_MAX),                                        \
+            PRIVS_NUM(T, M, nproc, PF_UINT, 0, INT64_MAX),                                         \
+            PRIVS_NUM(T, M, core, PF_UINT, 0, INT64_MAX), PRIVS_NUM(T, M, as, PF_UINT, 0, INT64_MAX), \
+            PRIVS_NUM(T, M, cpu, PF_UINT, 0, INT64_MAX)
+
 static const struct proto_field spawn_fields[] = {
     {.name = "argv",
      .type = PF_STRV,
@@ -384,6 +400,7 @@ static const struct proto_field pool_create_fields[] = {
      .sub = &replicas_spec},
     POLICY_FIELDS(struct proto_p_pool_create, policy),
     OUTPUT_FIELDS(struct proto_p_pool_create, output),
+    PRIVS_FIELDS(struct proto_p_pool_create, privs),
 };
 const struct proto_params_spec proto_spec_pool_create = {
     .method = PROTO_M_POOL_CREATE,

@@ -13,6 +13,8 @@
 
 #include <event2/event.h>
 
+#include "config-apply.h"
+#include "config.h"
 #include "conn.h"
 #include "corrald.h"
 #include "log.h"
@@ -35,6 +37,10 @@ static const char corrald_usage[] =
     "Supervise process pools and queues for clients on a Unix socket.\n"
     "Runs in the foreground; SIGTERM or SIGINT stop it gracefully.\n"
     "\n"
+    "  -c, --config FILE      the configuration file (default /etc/corral/corrald.conf\n"
+    "                         for root, else $XDG_CONFIG_HOME/corral/corrald.conf;\n"
+    "                         plus the conf.d directory beside it)\n"
+    "      --check-config     check the configuration, print what is wrong, and exit\n"
     "  -s, --socket PATH      listen on PATH (default: $CORRAL_SOCKET, else\n"
     "                         /run/corral/corrald.sock for root, else\n"
     "                         $XDG_RUNTIME_DIR/corral/corrald.sock)\n"
@@ -59,6 +65,7 @@ corrald_config_default(struct corrald_config *c)
         c->max_output = 64 * 1024 * 1024;
         c->max_event_backlog = 4 * 1024 * 1024;
         c->queue_max_message = 8 * 1024 * 1024;
+        c->socket_mode = 0660;
 }
 
 /* A number option in [min, max]; exits with a clear message otherwise. */
@@ -76,6 +83,24 @@ corrald_number(const char *opt, const char *arg, double min, double max)
                 exit(2);
         }
         return v;
+}
+
+/* /etc/corral/corrald.conf for root, else $XDG_CONFIG_HOME/corral or ~/.config/corral. */
+static char *
+corrald_default_config(void)
+{
+        const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+        char *path;
+
+        if (geteuid() == 0)
+                return xstrdup("/etc/corral/corrald.conf");
+        if (xdg != NULL && *xdg == '/')
+                xasprintf(&path, "%s/corral/corrald.conf", xdg);
+        else if (home != NULL && *home == '/')
+                xasprintf(&path, "%s/.config/corral/corrald.conf", home);
+        else
+                path = xstrdup("/etc/corral/corrald.conf");
+        return path;
 }
 
 /* /var/lib/corral for root, else $XDG_STATE_HOME/corral or ~/.local/state/corral. */
@@ -97,11 +122,20 @@ corrald_default_state_dir(void)
 }
 
 static void
-corrald_parse_args(struct corrald_config *c, int argc, char **argv)
+corrald_parse_args(struct corrald_config *c, int argc, char **argv, bool *check_only)
 {
-        enum { OPT_HISTORY = 256, OPT_GRACE, OPT_MAX_MESSAGE, OPT_STATE_DIR, OPT_QUEUE_MAX };
+        enum {
+                OPT_HISTORY = 256,
+                OPT_GRACE,
+                OPT_MAX_MESSAGE,
+                OPT_STATE_DIR,
+                OPT_QUEUE_MAX,
+                OPT_CHECK_CONFIG
+        };
         static const struct option opts[] = {
             {"socket", required_argument, NULL, 's'},
+            {"config", required_argument, NULL, 'c'},
+            {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
             {"history", required_argument, NULL, OPT_HISTORY},
             {"grace", required_argument, NULL, OPT_GRACE},
             {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
@@ -114,29 +148,43 @@ corrald_parse_args(struct corrald_config *c, int argc, char **argv)
         };
         int ch, level;
 
-        while ((ch = getopt_long(argc, argv, "s:l:Vh", opts, NULL)) != -1) {
+        while ((ch = getopt_long(argc, argv, "c:s:l:Vh", opts, NULL)) != -1) {
                 switch (ch) {
                 case 's':
                         free(c->socket_path);
                         c->socket_path = xstrdup(optarg);
+                        c->cli_socket = true;
+                        break;
+                case 'c':
+                        free(c->config_path);
+                        c->config_path = xstrdup(optarg);
+                        c->config_required = true;
+                        break;
+                case OPT_CHECK_CONFIG:
+                        *check_only = true;
                         break;
                 case OPT_HISTORY:
                         c->history = (unsigned)corrald_number("history", optarg, 0, 1e7);
+                        c->cli_history = true;
                         break;
                 case OPT_GRACE:
                         c->default_grace = corrald_number("grace", optarg, 0, 86400);
+                        c->cli_grace = true;
                         break;
                 case OPT_MAX_MESSAGE:
                         c->limits.max_message =
                             (size_t)corrald_number("max-message", optarg, 1024, 1 << 30);
+                        c->cli_max_message = true;
                         break;
                 case OPT_STATE_DIR:
                         free(c->state_dir);
                         c->state_dir = xstrdup(optarg);
+                        c->cli_state_dir = true;
                         break;
                 case OPT_QUEUE_MAX:
                         c->queue_max_message =
                             (size_t)corrald_number("queue-max-message", optarg, 1, 1 << 30);
+                        c->cli_queue_max = true;
                         break;
                 case 'l':
                         if ((level = log_level_from_name(optarg)) < 0) {
@@ -145,6 +193,7 @@ corrald_parse_args(struct corrald_config *c, int argc, char **argv)
                                 exit(2);
                         }
                         log_set_level(level);
+                        c->cli_log_level = true;
                         break;
                 case 'V':
                         printf("corrald %s (protocol %d)\n", CORRAL_VERSION, PROTO_VERSION);
@@ -161,6 +210,14 @@ corrald_parse_args(struct corrald_config *c, int argc, char **argv)
                 fprintf(stderr, "corrald: unexpected argument '%s'\n", argv[optind]);
                 exit(2);
         }
+        if (c->config_path == NULL)
+                c->config_path = corrald_default_config();
+}
+
+/* Defaults for what neither the command line nor the file set. */
+static void
+corrald_config_finish(struct corrald_config *c)
+{
         if (c->socket_path == NULL)
                 c->socket_path = server_default_path();
         if (c->state_dir == NULL)
@@ -237,9 +294,13 @@ corrald_signal_cb(evutil_socket_t sig, short what, void *arg)
         case SIGUSR1:
                 output_reopen_files(d);
                 break;
-        case SIGHUP:
-                log_info("SIGHUP received: there is no configuration file to reload");
+        case SIGHUP: {
+                char *cause = NULL;
+
+                if (config_reload(d, &cause) != 0)
+                        free(cause); /* logged by config_reload */
                 break;
+        }
         }
 }
 
@@ -289,18 +350,29 @@ corrald_free(struct corrald *d)
         msgpack_sbuffer_destroy(&d->out);
         free(d->config.socket_path);
         free(d->config.state_dir);
+        free(d->config.config_path);
+        free(d->config.socket_group);
 }
 
 int
 main(int argc, char **argv)
 {
         struct corrald d;
+        struct config *cfg;
         char *cause = NULL;
+        bool check_only = false;
 
         memset(&d, 0, sizeof d);
         log_init(LOG_LEVEL_INFO, getenv("JOURNAL_STREAM") != NULL);
         corrald_config_default(&d.config);
-        corrald_parse_args(&d.config, argc, argv);
+        corrald_parse_args(&d.config, argc, argv, &check_only);
+        if ((cfg = config_load(d.config.config_path, d.config.config_required, &cause)) == NULL) {
+                fprintf(stderr, "corrald: %s\n", cause);
+                free(cause);
+                return 1;
+        }
+        config_daemon_settings(&d, cfg, false);
+        corrald_config_finish(&d.config);
 
         TAILQ_INIT(&d.conns);
         TAILQ_INIT(&d.dead_conns);
@@ -312,15 +384,30 @@ main(int argc, char **argv)
         d.stop_timer = evtimer_new(d.base, corrald_stop_timer_cb, &d);
         if (d.reap_conns_ev == NULL || d.stop_timer == NULL)
                 fatalx("cannot create the daemon's events");
-        corrald_setup_signals(&d);
-        /* Orphaned grandchildren come to us, so we reap them: no zombies. */
-        if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
-                log_warn("cannot become a subreaper: %s", strerror(errno));
         method_table_check();
         d.processes = process_table_new(&d);
         d.pools = pool_table_new(&d);
         d.queues = queue_table_new(&d);
+        if (check_only) {
+                /* Everything that can be checked without starting anything. */
+                int r = config_check(&d, cfg, &cause);
+
+                if (r == 0)
+                        printf("corrald: %s: the configuration is valid (%zu pools, %zu queues)\n",
+                               cfg->files, cfg->npools, cfg->nqueues);
+                else
+                        fprintf(stderr, "corrald: %s\n", cause);
+                free(cause);
+                config_free(cfg);
+                corrald_free(&d);
+                libevent_global_shutdown();
+                return r == 0 ? 0 : 1;
+        }
         d.systemd = systemd_new(&d);
+        corrald_setup_signals(&d);
+        /* Orphaned grandchildren come to us, so we reap them: no zombies. */
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+                log_warn("cannot become a subreaper: %s", strerror(errno));
         d.events = events_new(&d);
         if ((d.notify = notify_new(&d, &cause)) == NULL) {
                 log_warn("%s: ready=notify is unavailable", cause);
@@ -330,6 +417,7 @@ main(int argc, char **argv)
         if ((d.server = server_new(&d, d.config.socket_path, &cause)) == NULL) {
                 log_error("%s", cause);
                 free(cause);
+                config_free(cfg);
                 corrald_free(&d);
                 return 1;
         }
@@ -338,8 +426,17 @@ main(int argc, char **argv)
                 free(cause);
                 cause = NULL;
         }
-        log_info("corrald %s ready (pid %ld)", CORRAL_VERSION, (long)getpid());
-        systemd_ready(d.systemd);
+        if (config_apply_startup(&d, cfg, &cause) != 0) {
+                log_error("%s", cause);
+                free(cause);
+                config_free(cfg);
+                corrald_stop(&d, "the configuration could not be applied");
+                d.exit_code = 1;
+        } else {
+                config_free(cfg);
+                log_info("corrald %s ready (pid %ld)", CORRAL_VERSION, (long)getpid());
+                systemd_ready(d.systemd);
+        }
         if (event_base_dispatch(d.base) == -1)
                 fatalx("the event loop failed");
         log_info("stopped");

@@ -30,6 +30,13 @@ TAILQ_HEAD(conn_list, conn);
 
 struct corrald_config {
         char *socket_path;
+        char *config_path;    /* the configuration file */
+        bool config_required; /* given with --config: it must exist */
+        unsigned socket_mode; /* of the socket file */
+        char *socket_group;   /* its group, or NULL */
+        /* Given on the command line: the file does not override these. */
+        bool cli_socket, cli_state_dir, cli_history, cli_grace, cli_log_level, cli_max_message,
+            cli_queue_max;
         unsigned history;     /* ended process records kept */
         double default_grace; /* seconds between the stop signal and KILL */
         struct proto_limits limits;

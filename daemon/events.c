@@ -99,6 +99,8 @@ events_free(struct events *ev)
 {
         struct subscriber *s;
 
+        if (ev == NULL)
+                return;
         while ((s = TAILQ_FIRST(&ev->subs)) != NULL) {
                 TAILQ_REMOVE(&ev->subs, s, entry);
                 subscriber_free(s);

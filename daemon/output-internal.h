@@ -33,6 +33,10 @@ struct output_stream {
         bool waiting_room;
         struct queue_room_wait room;
         struct filesink *file;
+        /* A reload's new destination, taken at the next run. */
+        bool reconfigure;
+        enum output_kind next_kind;
+        char *next_arg;
 };
 
 struct output {

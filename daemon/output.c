@@ -170,6 +170,31 @@ output_new(struct corrald *d, struct process *p, const struct output_config *cfg
 static void output_stream_close(struct output_stream *);
 
 void
+output_reconfigure(struct output *o, const struct output_config *cfg)
+{
+        const char *why, *arg;
+        int i;
+
+        o->log_max_bytes = cfg->log_max_bytes;
+        o->log_backups = cfg->log_backups;
+        logring_trim(&o->ring, cfg->log_buffer);
+        for (i = 0; i < 2; i++) {
+                struct output_stream *s = &o->streams[i];
+                const char *spec = i == 0 ? cfg->out : cfg->err;
+                enum output_kind kind = OUTPUT_CAPTURE;
+
+                arg = NULL;
+                if (spec != NULL)
+                        (void)output_parse(spec, i == 1, &kind, &arg, &why);
+                /* Applied when the stream is next opened, in output_prepare. */
+                s->next_kind = kind;
+                free(s->next_arg);
+                s->next_arg = arg != NULL ? xstrdup(arg) : NULL;
+                s->reconfigure = true;
+        }
+}
+
+void
 output_free(struct output *o)
 {
         int i;
@@ -179,6 +204,7 @@ output_free(struct output *o)
         for (i = 0; i < 2; i++) {
                 output_stream_close(&o->streams[i]);
                 free(o->streams[i].arg);
+                free(o->streams[i].next_arg);
         }
         logring_clear(&o->ring);
         free(o);
@@ -296,8 +322,16 @@ output_prepare(struct output *o, struct spawn_req *req, struct proto_error *err)
                 struct output_stream *s = &o->streams[i];
 
                 /* A stream of an earlier run may still be open (a grandchild holds it). */
-                if (s->fd != -1 && s->kind != OUTPUT_FILE)
+                if (s->fd != -1 && (s->kind != OUTPUT_FILE || s->reconfigure))
                         output_stream_close(s);
+                if (s->reconfigure) {
+                        output_stream_close(s); /* a file destination is let go too */
+                        free(s->arg);
+                        s->arg = s->next_arg;
+                        s->next_arg = NULL;
+                        s->kind = s->next_kind;
+                        s->reconfigure = false;
+                }
                 s->child_fd = -1;
                 s->eof = false;
                 if (output_check(s, err) != 0)

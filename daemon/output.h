@@ -64,6 +64,8 @@ void output_config_pack_pairs(const struct output_config *, msgpack_packer *);
 
 struct output *output_new(struct corrald *, struct process *, const struct output_config *);
 void output_free(struct output *);
+/* New destinations and sizes, taken at the next run (output_prepare). */
+void output_reconfigure(struct output *, const struct output_config *);
 /*
  * Before a run: make the pipes and fill req's stdout/stderr; -1 with err
  * (e.g. journald unreachable, no such queue). After the spawn (or its

@@ -17,6 +17,7 @@
 #include "events.h"
 #include "log.h"
 #include "pool.h"
+#include "privs.h"
 #include "process-table.h"
 #include "queue.h"
 #include "xmalloc.h"
@@ -66,6 +67,8 @@ static void
 pool_free(struct pool *pool)
 {
         output_config_clear(&pool->output);
+        privs_free(pool->privs);
+        free(pool->config_fp);
         pool_strv_free(pool->consume.argv);
         pool_strv_free(pool->consume.env);
         free(pool->consume.cwd);
@@ -452,6 +455,7 @@ pool_table_consumers(struct pool_table *pt, const char *name)
 struct pool *
 pool_create(struct pool_table *pt, const struct proto_p_pool_create *pc, struct proto_error *err)
 {
+        struct spawn_privs *privs;
         struct pool *pool;
 
         if (pool_find(pt, pc->name) != NULL) {
@@ -468,12 +472,16 @@ pool_create(struct pool_table *pt, const struct proto_p_pool_create *pc, struct 
                 }
                 output_config_clear(&check);
         }
+        if (privs_resolve(&pc->privs, &privs, err) != 0)
+                return NULL;
         if (pc->has_consume && queue_find(pt->daemon->queues, pc->consume.queue) == NULL) {
+                privs_free(privs);
                 proto_error_set(err, PROTO_E_NOT_FOUND, "consume.queue",
                                 "no queue named '%s' (create the queue first)", pc->consume.queue);
                 return NULL;
         }
         pool = pool_alloc(pt, pc->name);
+        pool->privs = privs;
         pool->size = (unsigned)pc->size;
         if (pc->has_consume) {
                 struct queue *q = queue_find(pt->daemon->queues, pc->consume.queue);
@@ -518,6 +526,60 @@ pool_create(struct pool_table *pt, const struct proto_p_pool_create *pc, struct 
         log_info("pool %s created (size %u%s)", pool->name, pool->size,
                  pool->has_replicas ? ", with replicas" : "");
         return pool;
+}
+
+/* New member settings from the configuration; live members take them at their next start. */
+int
+pool_redefine(struct pool *pool, const struct proto_p_pool_create *pc, struct proto_error *err)
+{
+        struct output_config ocfg;
+        struct spawn_privs *privs;
+        struct policy defaults;
+        struct process *p;
+
+        output_config_default(&ocfg);
+        if (output_config_apply(&ocfg, &pc->output, err) != 0) {
+                output_config_clear(&ocfg);
+                return -1;
+        }
+        if (privs_resolve(&pc->privs, &privs, err) != 0) {
+                output_config_clear(&ocfg);
+                return -1;
+        }
+        policy_default(&defaults, pool->table->daemon->config.default_grace);
+        if (pc->has_replicas && !pc->policy.has_restart)
+                defaults.restart = RESTART_ALWAYS;
+        policy_apply(&defaults, &pc->policy);
+        pool->defaults = defaults;
+        output_config_clear(&pool->output);
+        pool->output = ocfg;
+        privs_free(pool->privs);
+        pool->privs = privs;
+        if (pc->has_replicas) {
+                pool_strv_free(pool->replicas.argv);
+                pool_strv_free(pool->replicas.env);
+                free(pool->replicas.cwd);
+                pool->replicas.argv = pool_strv_copy(pc->replicas.argv, pc->replicas.argc);
+                pool->replicas.env = pool_strv_copy(pc->replicas.env, pc->replicas.nenv);
+                pool->replicas.cwd = pc->replicas.cwd ? xstrdup(pc->replicas.cwd) : NULL;
+        }
+        if (pc->has_consume) {
+                pool_strv_free(pool->consume.argv);
+                pool_strv_free(pool->consume.env);
+                free(pool->consume.cwd);
+                pool->consume.argv = pool_strv_copy(pc->consume.argv, pc->consume.argc);
+                pool->consume.env = pool_strv_copy(pc->consume.env, pc->consume.nenv);
+                pool->consume.cwd = pc->consume.cwd ? xstrdup(pc->consume.cwd) : NULL;
+        }
+        /* Replicas run the pool's command: they take the new one at their restart. */
+        TAILQ_FOREACH(p, &pool->members, pool_entry)
+        {
+                if (p->worker_index >= 0 && !process_is_final(p) && pool->has_replicas)
+                        process_redefine(p, (const char *const *)pool->replicas.argv,
+                                         (const char *const *)pool->replicas.env,
+                                         pool->replicas.cwd, &pool->defaults, &pool->output);
+        }
+        return 0;
 }
 
 struct pool *
@@ -716,7 +778,7 @@ pool_pack(const struct pool *pool, msgpack_packer *pk)
         unsigned live = pool->live;
         const struct process *p;
 
-        msgpack_pack_map(pk, 10 + POLICY_PACK_PAIRS + OUTPUT_CONFIG_PAIRS);
+        msgpack_pack_map(pk, 10 + POLICY_PACK_PAIRS + OUTPUT_CONFIG_PAIRS + PRIVS_PACK_PAIRS);
         proto_pack_kv_str(pk, "name", pool->name);
         proto_pack_kv_uint(pk, "size", pool->size);
         proto_pack_kv_uint(pk, "active", pool->active);
@@ -771,4 +833,5 @@ pool_pack(const struct pool *pool, msgpack_packer *pk)
         }
         policy_pack_pairs(&pool->defaults, pk);
         output_config_pack_pairs(&pool->output, pk);
+        privs_pack_pairs(pool->privs, pk);
 }

@@ -16,6 +16,7 @@
 #include <msgpack.h>
 
 #include "output.h"
+#include "spawn.h"
 #include "policy.h"
 #include "process.h"
 #include "request.h"
@@ -46,6 +47,8 @@ struct pool {
         unsigned live;   /* members not in a final state */
         struct policy defaults;
         struct output_config output; /* members' stdout/stderr defaults */
+        struct spawn_privs *privs;   /* user, group, limits for members; NULL: none */
+        char *config_fp;             /* from the configuration file: what its members are */
         bool closed;
         bool deleting;
         bool creating; /* pool.create is starting its replicas */
@@ -83,6 +86,8 @@ struct pool *pool_create(struct pool_table *, const struct proto_p_pool_create *
                          struct proto_error *err);
 /* A pool with the default settings (a spawn named an unknown pool). */
 struct pool *pool_create_default(struct pool_table *, const char *name);
+/* The configuration changed the members' definition: take it (members at their restart). */
+int pool_redefine(struct pool *, const struct proto_p_pool_create *, struct proto_error *err);
 /* Change the replica count: start new workers or stop the highest ones. */
 int pool_scale(struct pool *, unsigned count, struct proto_error *err);
 void pool_terminate(struct pool *);

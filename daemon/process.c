@@ -444,6 +444,28 @@ process_alloc(struct process_table *t, const struct process_spec *ps,
 }
 
 void
+process_redefine(struct process *p, const char *const *argv, const char *const *env,
+                 const char *cwd, const struct policy *pol, const struct output_config *ocfg)
+{
+        unsigned burst = p->policy.start_limit_burst;
+
+        process_strv_free(p->argv);
+        process_strv_free(p->env);
+        free(p->cwd);
+        p->argv = process_strv_copy(argv, (size_t)-1);
+        p->env = process_strv_copy(env, (size_t)-1);
+        p->cwd = cwd != NULL ? xstrdup(cwd) : NULL;
+        p->policy = *pol;
+        if (pol->start_limit_burst != burst) {
+                free(p->starts);
+                p->starts = xcalloc(pol->start_limit_burst + 1, sizeof *p->starts);
+                p->nstarts = p->starts_head = 0;
+        }
+        /* The output takes the new destinations when its next run starts. */
+        output_reconfigure(p->output, ocfg);
+}
+
+void
 process_register(struct process_table *t, struct process *p)
 {
         TAILQ_INSERT_TAIL(&t->all, p, entry);

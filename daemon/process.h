@@ -27,6 +27,7 @@ struct event;
 struct pool;
 struct stdin_feed;
 struct output;
+struct output_config;
 
 enum process_state {
         PROCESS_PENDING = 0, /* waiting for a pool slot or its dependencies */
@@ -155,6 +156,9 @@ void process_terminate(struct process *, int sig, double grace);
 void process_restart(struct process *);
 /* Start a pending process: its pool granted a slot. */
 void process_start(struct process *);
+/* New program, environment, directory, policy and output for the next run. */
+void process_redefine(struct process *, const char *const *argv, const char *const *env,
+                      const char *cwd, const struct policy *, const struct output_config *);
 /* READY=1 / STATUS= from the notify socket. */
 void process_notify(struct process *, bool ready, const char *status);
 /* Reap every child that has ended (on SIGCHLD). */

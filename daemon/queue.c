@@ -178,6 +178,7 @@ queue_free(struct queue *q)
         free(qp->acking.v);
         event_free(q->delay_timer);
         event_free(q->visibility_timer);
+        free(q->config_fp);
         free(q->name);
         free(q);
 }

@@ -89,6 +89,7 @@ struct queue {
         struct event *delay_timer, *visibility_timer;
         struct queue_log *log;
         unsigned consumers; /* pools that consume it */
+        char *config_fp;    /* from the configuration file: its settings, for reload */
         bool deleting;
         TAILQ_ENTRY(queue) entry;
 };

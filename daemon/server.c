@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,8 @@ server_lock(struct server *s, char **cause)
         return 0;
 }
 
+static int server_set_group(struct server *, char **cause);
+
 static void
 server_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -244,10 +247,15 @@ server_listen(struct server *s, char **cause)
                 xasprintf(cause, "socket: %s", strerror(errno));
                 return -1;
         }
-        /* The socket's mode comes from the umask at bind time: 0660. */
-        old_umask = umask(0117);
+        /* The socket's mode comes from the umask at bind time (never wider than asked). */
+        old_umask = umask(~s->daemon->config.socket_mode & 0777);
         r = bind(fd, (struct sockaddr *)&sun, sizeof sun);
         umask(old_umask);
+        if (r == 0 && server_set_group(s, cause) != 0) {
+                close(fd);
+                unlink(s->path);
+                return -1;
+        }
         if (r == -1 || listen(fd, SOMAXCONN) == -1) {
                 xasprintf(cause, "cannot listen on %s: %s", s->path, strerror(errno));
                 close(fd);
@@ -320,4 +328,25 @@ server_free(struct server *s)
         free(s->lock_path);
         free(s->path);
         free(s);
+}
+
+/* Give the socket file to the configured group (socket_group). */
+static int
+server_set_group(struct server *s, char **cause)
+{
+        const char *name = s->daemon->config.socket_group;
+        struct group gr, *res = NULL;
+        char buf[16384];
+
+        if (name == NULL)
+                return 0;
+        if (getgrnam_r(name, &gr, buf, sizeof buf, &res) != 0 || res == NULL) {
+                xasprintf(cause, "socket_group: no group '%s'", name);
+                return -1;
+        }
+        if (chown(s->path, (uid_t)-1, gr.gr_gid) == -1) {
+                xasprintf(cause, "cannot give %s to group %s: %s", s->path, name, strerror(errno));
+                return -1;
+        }
+        return 0;
 }

@@ -28,6 +28,7 @@ static const char *const err_names[PROTO_E__COUNT] = {
     [PROTO_E_CLOSED] = "closed",
     [PROTO_E_FULL] = "full",
     [PROTO_E_EMPTY] = "empty",
+    [PROTO_E_BAD_CONFIG] = "bad_config",
 };
 
 const char *

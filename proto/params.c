@@ -536,8 +536,8 @@ type:
 
 /* An array of process ids (uint) or names (str). */
 static int
-dec_targetv(const struct proto_field *f, const msgpack_object *o, void *out,
-            struct proto_arena *a, struct proto_error *err)
+dec_targetv(const struct proto_field *f, const msgpack_object *o, void *out, struct proto_arena *a,
+            struct proto_error *err)
 {
         size_t max = f->max_len != 0 ? f->max_len : 1024;
         struct proto_target *v;
@@ -587,14 +587,13 @@ static int decode_map(const struct proto_params_spec *, const msgpack_object *, 
 
 /* A nested map, decoded with its own spec (errors name "outer.inner"). */
 static int
-dec_struct(const struct proto_field *f, const msgpack_object *o, void *out,
-           struct proto_arena *a, struct proto_error *err)
+dec_struct(const struct proto_field *f, const msgpack_object *o, void *out, struct proto_arena *a,
+           struct proto_error *err)
 {
         char field[2 * sizeof err->field];
 
         if (o->type != MSGPACK_OBJECT_MAP) {
-                proto_error_set(err, PROTO_E_INVALID_PARAMS, f->name, "%s must be a map",
-                                f->name);
+                proto_error_set(err, PROTO_E_INVALID_PARAMS, f->name, "%s must be a map", f->name);
                 return -1;
         }
         if (decode_map(f->sub, o, slot(out, f->off), a, err) < 0) {
@@ -723,6 +722,6 @@ proto_params_decode(const struct proto_params_spec *spec, const struct proto_msg
                                 "params must be [] or [map]");
                 return -1;
         }
-        return decode_map(spec, params->via.array.size == 1 ? &params->via.array.ptr[0] : NULL,
-                          out, a, err);
+        return decode_map(spec, params->via.array.size == 1 ? &params->via.array.ptr[0] : NULL, out,
+                          a, err);
 }

@@ -69,6 +69,15 @@ struct proto_params_spec {
 int proto_params_decode(const struct proto_params_spec *, const struct proto_msg *, void *out,
                         struct proto_arena *, struct proto_error *);
 
+/* The field of spec named name, or NULL. */
+const struct proto_field *proto_spec_field(const struct proto_params_spec *, const char *name);
+/*
+ * Decode a parameter written as text (the configuration file) into out,
+ * with the same types and bounds as on the wire. 0, or -1 with err.
+ */
+int proto_field_from_text(const struct proto_field *, const char *text, void *out,
+                          struct proto_arena *, struct proto_error *);
+
 /* The spec for a method name, or NULL. */
 const struct proto_params_spec *proto_params_lookup(const char *method);
 
@@ -342,5 +351,6 @@ extern const struct proto_params_spec proto_spec_queue_touch;
 extern const struct proto_params_spec proto_spec_queue_peek;
 extern const struct proto_params_spec proto_spec_process_logs;
 extern const struct proto_params_spec proto_spec_daemon_reopen_logs;
+extern const struct proto_params_spec proto_spec_daemon_reload;
 
 #endif

@@ -64,6 +64,7 @@
 #define PROTO_M_QUEUE_PEEK        "queue.peek"
 #define PROTO_M_PROCESS_LOGS      "process.logs"
 #define PROTO_M_DAEMON_REOPEN_LOGS "daemon.reopen_logs"
+#define PROTO_M_DAEMON_RELOAD     "daemon.reload"
 
 enum proto_msg_type {
         PROTO_REQUEST = 0,
@@ -91,6 +92,7 @@ enum proto_err {
         PROTO_E_CLOSED,        /* the pool is closed to new processes */
         PROTO_E_FULL,          /* queue.put: no room before the timeout */
         PROTO_E_EMPTY,         /* queue.get/peek: no message before the timeout */
+        PROTO_E_BAD_CONFIG,    /* daemon.reload: the configuration file is invalid */
         PROTO_E__COUNT
 };
 

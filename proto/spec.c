@@ -60,45 +60,43 @@ static const char *const ready_names[] = {"spawned", "uptime", "notify", NULL};
 static const char *const wait_names[] = {"none", "ready", NULL};
 
 #define POLICY_OFF(T, M, f) (offsetof(T, M) + offsetof(struct proto_policy, f))
-#define POLICY_SECONDS(T, M, key)                                                          \
+#define POLICY_SECONDS(T, M, key)                                                                  \
         {                                                                                          \
-                .name = #key, .type = PF_SECONDS, .off = POLICY_OFF(T, M, key),            \
-                .has_off = POLICY_OFF(T, M, has_##key), .max = SECONDS_MAX                 \
+                .name = #key, .type = PF_SECONDS, .off = POLICY_OFF(T, M, key),                    \
+                .has_off = POLICY_OFF(T, M, has_##key), .max = SECONDS_MAX                         \
         }
-#define POLICY_FIELDS(T, M)                                                                \
+#define POLICY_FIELDS(T, M)                                                                        \
         {.name = "restart",                                                                        \
          .type = PF_ENUM,                                                                          \
-         .off = POLICY_OFF(T, M, restart),                                                 \
-         .has_off = POLICY_OFF(T, M, has_restart),                                         \
+         .off = POLICY_OFF(T, M, restart),                                                         \
+         .has_off = POLICY_OFF(T, M, has_restart),                                                 \
          .enum_names = restart_names},                                                             \
             {.name = "success_codes",                                                              \
              .type = PF_INTV,                                                                      \
-             .off = POLICY_OFF(T, M, success_codes),                                       \
-             .has_off = POLICY_OFF(T, M, has_success_codes),                               \
-             .count_off = POLICY_OFF(T, M, nsuccess_codes),                                \
+             .off = POLICY_OFF(T, M, success_codes),                                               \
+             .has_off = POLICY_OFF(T, M, has_success_codes),                                       \
+             .count_off = POLICY_OFF(T, M, nsuccess_codes),                                        \
              .min = 0,                                                                             \
              .max = 255,                                                                           \
              .max_len = 256},                                                                      \
-            POLICY_SECONDS(T, M, restart_delay),                                           \
-            POLICY_SECONDS(T, M, restart_delay_max),                                       \
-            POLICY_SECONDS(T, M, min_uptime),                                              \
+            POLICY_SECONDS(T, M, restart_delay), POLICY_SECONDS(T, M, restart_delay_max),          \
+            POLICY_SECONDS(T, M, min_uptime),                                                      \
             {.name = "start_limit_burst",                                                          \
              .type = PF_UINT,                                                                      \
-             .off = POLICY_OFF(T, M, start_limit_burst),                                   \
-             .has_off = POLICY_OFF(T, M, has_start_limit_burst),                           \
+             .off = POLICY_OFF(T, M, start_limit_burst),                                           \
+             .has_off = POLICY_OFF(T, M, has_start_limit_burst),                                   \
              .max = 10000},                                                                        \
-            POLICY_SECONDS(T, M, start_limit_interval),                                    \
-            POLICY_SECONDS(T, M, failed_retry_after),                                      \
+            POLICY_SECONDS(T, M, start_limit_interval), POLICY_SECONDS(T, M, failed_retry_after),  \
             {.name = "ready",                                                                      \
              .type = PF_ENUM,                                                                      \
-             .off = POLICY_OFF(T, M, ready),                                               \
-             .has_off = POLICY_OFF(T, M, has_ready),                                       \
+             .off = POLICY_OFF(T, M, ready),                                                       \
+             .has_off = POLICY_OFF(T, M, has_ready),                                               \
              .enum_names = ready_names},                                                           \
-            POLICY_SECONDS(T, M, ready_timeout),                                           \
+            POLICY_SECONDS(T, M, ready_timeout),                                                   \
             {.name = "stop_signal",                                                                \
              .type = PF_SIGNAL,                                                                    \
-             .off = POLICY_OFF(T, M, stop_signal),                                         \
-             .has_off = POLICY_OFF(T, M, has_stop_signal)},                                \
+             .off = POLICY_OFF(T, M, stop_signal),                                                 \
+             .has_off = POLICY_OFF(T, M, has_stop_signal)},                                        \
             POLICY_SECONDS(T, M, grace)
 
 #define OUTPUT_OFF(T, M, f) (offsetof(T, M) + offsetof(struct proto_output, f))
@@ -126,7 +124,8 @@ static const char *const wait_names[] = {"none", "ready", NULL};
             PRIVS_NUM(T, M, oom_score_adjust, PF_INT, -1000, 1000),                                \
             PRIVS_NUM(T, M, nofile, PF_UINT, 0, INT64_MAX),                                        \
             PRIVS_NUM(T, M, nproc, PF_UINT, 0, INT64_MAX),                                         \
-            PRIVS_NUM(T, M, core, PF_UINT, 0, INT64_MAX), PRIVS_NUM(T, M, as, PF_UINT, 0, INT64_MAX), \
+            PRIVS_NUM(T, M, core, PF_UINT, 0, INT64_MAX),                                          \
+            PRIVS_NUM(T, M, as, PF_UINT, 0, INT64_MAX),                                            \
             PRIVS_NUM(T, M, cpu, PF_UINT, 0, INT64_MAX)
 
 static const struct proto_field spawn_fields[] = {
@@ -428,7 +427,7 @@ static const struct proto_field pool_terminate_fields[] = {
     POOL_NAME_FIELD,
     {.name = "wait", .type = PF_BOOL, .off = offsetof(struct proto_p_pool, wait)},
 };
-#define POOL_SPEC(var, m, rows)                                                                  \
+#define POOL_SPEC(var, m, rows)                                                                    \
         const struct proto_params_spec var = {                                                     \
             .method = m,                                                                           \
             .fields = rows,                                                                        \
@@ -491,7 +490,9 @@ static const struct proto_field queue_create_fields[] = {
      .type = PF_NAME,
      .flags = PF_REQUIRED,
      .off = offsetof(struct proto_p_queue_create, name)},
-    {.name = "maxsize", .type = PF_UINT, .off = offsetof(struct proto_p_queue_create, maxsize),
+    {.name = "maxsize",
+     .type = PF_UINT,
+     .off = offsetof(struct proto_p_queue_create, maxsize),
      .max = INT64_MAX},
     {.name = "max_bytes",
      .type = PF_UINT,
@@ -523,7 +524,9 @@ const struct proto_params_spec proto_spec_queue_create = {
 };
 
 static const struct proto_field queue_name_fields[] = {
-    {.name = "name", .type = PF_NAME, .flags = PF_REQUIRED,
+    {.name = "name",
+     .type = PF_NAME,
+     .flags = PF_REQUIRED,
      .off = offsetof(struct proto_p_queue, name)},
 };
 #define QUEUE_SPEC(var, m)                                                                         \
@@ -557,7 +560,9 @@ static const struct proto_field queue_put_fields[] = {
      .off = offsetof(struct proto_p_queue_put, priority),
      .min = INT32_MIN,
      .max = INT32_MAX},
-    {.name = "delay", .type = PF_SECONDS, .off = offsetof(struct proto_p_queue_put, delay),
+    {.name = "delay",
+     .type = PF_SECONDS,
+     .off = offsetof(struct proto_p_queue_put, delay),
      .max = SECONDS_MAX},
     {.name = "timeout",
      .type = PF_SECONDS,
@@ -600,7 +605,9 @@ static const struct proto_field queue_msg_fields[] = {
 static const struct proto_field queue_nack_fields[] = {
     QUEUE_FIELD(struct proto_p_queue_msg),
     MSG_ID_FIELD,
-    {.name = "delay", .type = PF_SECONDS, .off = offsetof(struct proto_p_queue_msg, delay),
+    {.name = "delay",
+     .type = PF_SECONDS,
+     .off = offsetof(struct proto_p_queue_msg, delay),
      .max = SECONDS_MAX},
 };
 static const struct proto_field queue_peek_fields[] = {
@@ -657,22 +664,24 @@ const struct proto_params_spec proto_spec_process_logs = {
     .size = sizeof(struct proto_p_logs),
     .check = check_logs,
 };
+const struct proto_params_spec proto_spec_daemon_reload = {.method = PROTO_M_DAEMON_RELOAD,
+                                                           .size = sizeof(struct proto_p_none)};
 const struct proto_params_spec proto_spec_daemon_reopen_logs = {
     .method = PROTO_M_DAEMON_REOPEN_LOGS, .size = sizeof(struct proto_p_none)};
 
 static const struct proto_params_spec *const specs[] = {
-    &proto_spec_daemon_hello,   &proto_spec_daemon_ping,  &proto_spec_daemon_shutdown,
-    &proto_spec_process_spawn,  &proto_spec_process_join, &proto_spec_process_terminate,
-    &proto_spec_process_signal, &proto_spec_process_info, &proto_spec_process_list,
-    &proto_spec_process_start,  &proto_spec_process_restart, &proto_spec_pool_create,
-    &proto_spec_pool_info,      &proto_spec_pool_list,     &proto_spec_pool_scale,
-    &proto_spec_pool_restart,   &proto_spec_pool_close,    &proto_spec_pool_join,
-    &proto_spec_pool_terminate, &proto_spec_pool_delete,   &proto_spec_events_subscribe,
-    &proto_spec_queue_create,   &proto_spec_queue_info,    &proto_spec_queue_list,
-    &proto_spec_queue_purge,    &proto_spec_queue_delete,  &proto_spec_queue_put,
-    &proto_spec_queue_get,      &proto_spec_queue_ack,     &proto_spec_queue_nack,
-    &proto_spec_queue_touch,    &proto_spec_queue_peek,    &proto_spec_process_logs,
-    &proto_spec_daemon_reopen_logs,
+    &proto_spec_daemon_hello,       &proto_spec_daemon_ping,     &proto_spec_daemon_shutdown,
+    &proto_spec_process_spawn,      &proto_spec_process_join,    &proto_spec_process_terminate,
+    &proto_spec_process_signal,     &proto_spec_process_info,    &proto_spec_process_list,
+    &proto_spec_process_start,      &proto_spec_process_restart, &proto_spec_pool_create,
+    &proto_spec_pool_info,          &proto_spec_pool_list,       &proto_spec_pool_scale,
+    &proto_spec_pool_restart,       &proto_spec_pool_close,      &proto_spec_pool_join,
+    &proto_spec_pool_terminate,     &proto_spec_pool_delete,     &proto_spec_events_subscribe,
+    &proto_spec_queue_create,       &proto_spec_queue_info,      &proto_spec_queue_list,
+    &proto_spec_queue_purge,        &proto_spec_queue_delete,    &proto_spec_queue_put,
+    &proto_spec_queue_get,          &proto_spec_queue_ack,       &proto_spec_queue_nack,
+    &proto_spec_queue_touch,        &proto_spec_queue_peek,      &proto_spec_process_logs,
+    &proto_spec_daemon_reopen_logs, &proto_spec_daemon_reload,
 };
 
 const struct proto_params_spec *

@@ -1,0 +1,584 @@
+/*
+ * config.c -- reading the configuration file into a struct config: INI
+ * parsing by libinih, values by the protocol's field tables, errors with
+ * file, line, section and key.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define CONFIG_ENV_MAX PROTO_ENV_MAX
+
+/* Parsing state across the files of one load. */
+struct config_parse {
+        struct config *cfg;
+        const char *file;
+        FILE *fp;
+        int line;
+        char *error; /* the first error, with its place */
+        /* Per pool: the pieces assembled when the section is done. */
+        struct pool_extra {
+                const char **command;
+                size_t argc;
+                const char **env;
+                size_t nenv;
+                const char *cwd;
+                const char *consume;
+                char *fp; /* fingerprint so far */
+        } * extra;
+        char **qfp; /* per queue: fingerprint so far */
+};
+
+static void config_error(struct config_parse *cp, const char *section, const char *key,
+                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+config_error(struct config_parse *cp, const char *section, const char *key, const char *fmt, ...)
+{
+        char msg[512];
+        va_list ap;
+
+        if (cp->error != NULL)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        xasprintf(&cp->error, "%s:%d: [%s]%s%s: %s", cp->file, cp->line, section,
+                  key != NULL ? " " : "", key != NULL ? key : "", msg);
+}
+
+/* fgets that counts lines, so that errors found after inih know where they are. */
+static char *
+config_reader(char *str, int num, void *stream)
+{
+        struct config_parse *cp = stream;
+        char *r = fgets(str, num, cp->fp);
+
+        if (r != NULL)
+                cp->line++;
+        return r;
+}
+
+static char *
+config_strdup(struct config *cfg, const char *s)
+{
+        char *p = proto_arena_strndup(cfg->arena, s, strlen(s));
+
+        if (p == NULL)
+                fatalx("out of memory reading the configuration");
+        return p;
+}
+
+/* Append to a growing string. */
+static void
+config_append(char **s, const char *key, const char *value)
+{
+        char *n;
+
+        xasprintf(&n, "%s%s=%s\n", *s != NULL ? *s : "", key, value);
+        free(*s);
+        *s = n;
+}
+
+/*
+ * Split a command into words like a shell, without expansions: blanks
+ * separate, '...' is literal, "..." allows \" \\ \$ \`, a backslash
+ * outside quotes takes the next character. -1 with *why on bad quoting.
+ */
+static int
+config_words(struct config *cfg, const char *s, const char ***argv, size_t *argc, const char **why)
+{
+        size_t cap = 8, n = 0, len = strlen(s);
+        const char **v = xcalloc(cap, sizeof *v);
+        char *word = xmalloc(len + 1);
+
+        while (*s != '\0') {
+                size_t w = 0;
+                bool any = false;
+
+                while (*s == ' ' || *s == '\t')
+                        s++;
+                if (*s == '\0')
+                        break;
+                while (*s != '\0' && *s != ' ' && *s != '\t') {
+                        any = true;
+                        if (*s == '\'') {
+                                const char *e = strchr(s + 1, '\'');
+
+                                if (e == NULL)
+                                        goto unterminated;
+                                memcpy(word + w, s + 1, (size_t)(e - s - 1));
+                                w += (size_t)(e - s - 1);
+                                s = e + 1;
+                        } else if (*s == '"') {
+                                for (s++; *s != '"'; s++) {
+                                        if (*s == '\0')
+                                                goto unterminated;
+                                        if (*s == '\\' && strchr("\"\\$`", s[1]) != NULL)
+                                                s++;
+                                        word[w++] = *s;
+                                }
+                                s++;
+                        } else if (*s == '\\' && s[1] != '\0') {
+                                word[w++] = s[1];
+                                s += 2;
+                        } else
+                                word[w++] = *s++;
+                }
+                if (any) {
+                        if (n + 1 >= cap)
+                                v = xreallocarray(v, cap *= 2, sizeof *v);
+                        v[n++] = proto_arena_strndup(cfg->arena, word, w);
+                }
+        }
+        free(word);
+        if (n == 0) {
+                free(v);
+                *why = "the command is empty";
+                return -1;
+        }
+        *argv = proto_arena_alloc(cfg->arena, (n + 1) * sizeof **argv);
+        memcpy(*argv, v, n * sizeof *v);
+        (*argv)[n] = NULL;
+        *argc = n;
+        free(v);
+        return 0;
+unterminated:
+        free(word);
+        free(v);
+        *why = "a quote is not closed";
+        return -1;
+}
+
+static size_t
+config_queue_index(struct config_parse *cp, const char *name)
+{
+        struct config *cfg = cp->cfg;
+        size_t i;
+
+        for (i = 0; i < cfg->nqueues; i++) {
+                if (strcmp(cfg->queues[i].name, name) == 0)
+                        return i;
+        }
+        cfg->queues = xreallocarray(cfg->queues, cfg->nqueues + 1, sizeof *cfg->queues);
+        memset(&cfg->queues[cfg->nqueues], 0, sizeof *cfg->queues);
+        cfg->queues[cfg->nqueues].name = config_strdup(cfg, name);
+        cfg->queues[cfg->nqueues].pc.name = cfg->queues[cfg->nqueues].name;
+        cp->qfp = xreallocarray(cp->qfp, cfg->nqueues + 1, sizeof *cp->qfp);
+        cp->qfp[cfg->nqueues] = NULL;
+        return cfg->nqueues++;
+}
+
+static size_t
+config_pool_index(struct config_parse *cp, const char *name)
+{
+        struct config *cfg = cp->cfg;
+        size_t i;
+
+        for (i = 0; i < cfg->npools; i++) {
+                if (strcmp(cfg->pools[i].name, name) == 0)
+                        return i;
+        }
+        cfg->pools = xreallocarray(cfg->pools, cfg->npools + 1, sizeof *cfg->pools);
+        memset(&cfg->pools[cfg->npools], 0, sizeof *cfg->pools);
+        cfg->pools[cfg->npools].name = config_strdup(cfg, name);
+        cfg->pools[cfg->npools].pc.name = cfg->pools[cfg->npools].name;
+        cp->extra = xreallocarray(cp->extra, cfg->npools + 1, sizeof *cp->extra);
+        memset(&cp->extra[cfg->npools], 0, sizeof *cp->extra);
+        return cfg->npools++;
+}
+
+/* A key of [daemon]. */
+static int
+config_daemon_key(struct config_parse *cp, const char *key, const char *value)
+{
+        struct config *cfg = cp->cfg;
+        static const struct proto_field fields[] = {
+            {.name = "socket_mode", .type = PF_UINT, .max = 0777},
+            {.name = "history", .type = PF_UINT, .max = 10000000},
+            {.name = "max_message", .type = PF_UINT, .min = 1024, .max = 1 << 30},
+            {.name = "queue_max_message", .type = PF_UINT, .min = 1, .max = 1 << 30},
+            {.name = "grace", .type = PF_SECONDS, .max = 86400},
+        };
+        uint64_t *unums[] = {&cfg->socket_mode, &cfg->history, &cfg->max_message,
+                             &cfg->queue_max_message};
+        bool *has[] = {&cfg->has_socket_mode, &cfg->has_history, &cfg->has_max_message,
+                       &cfg->has_queue_max_message, &cfg->has_grace};
+        struct proto_error err;
+        size_t i;
+
+        if (strcmp(key, "socket") == 0 || strcmp(key, "state_dir") == 0) {
+                if (value[0] != '/') {
+                        config_error(cp, "daemon", key, "an absolute path is needed, not '%s'",
+                                     value);
+                        return 0;
+                }
+                *(strcmp(key, "socket") == 0 ? &cfg->socket : &cfg->state_dir) =
+                    config_strdup(cfg, value);
+                return 1;
+        }
+        if (strcmp(key, "log_level") == 0) {
+                if (log_level_from_name(value) < 0) {
+                        config_error(cp, "daemon", key, "error, warn, info or debug, not '%s'",
+                                     value);
+                        return 0;
+                }
+                cfg->log_level = config_strdup(cfg, value);
+                return 1;
+        }
+        if (strcmp(key, "socket_group") == 0) {
+                cfg->socket_group = config_strdup(cfg, value);
+                return 1;
+        }
+        for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+                struct proto_field f = fields[i];
+                union {
+                        uint64_t u;
+                        double d;
+                } v;
+
+                if (strcmp(key, f.name) != 0)
+                        continue;
+                f.off = 0;
+                if (proto_field_from_text(&f, value, &v, cfg->arena, &err) != 0) {
+                        config_error(cp, "daemon", key, "%s", err.message);
+                        return 0;
+                }
+                if (f.type == PF_SECONDS)
+                        cfg->grace = v.d;
+                else
+                        *unums[i] = v.u;
+                *has[i] = true;
+                return 1;
+        }
+        config_error(cp, "daemon", key, "unknown key");
+        return 0;
+}
+
+/* A key of [queue:NAME]: a queue.create parameter. */
+static int
+config_queue_key(struct config_parse *cp, const char *section, const char *name, const char *key,
+                 const char *value)
+{
+        size_t i = config_queue_index(cp, name);
+        struct config_queue *q = &cp->cfg->queues[i];
+        const struct proto_field *f = proto_spec_field(&proto_spec_queue_create, key);
+        struct proto_error err;
+
+        if (f == NULL || strcmp(key, "name") == 0) {
+                config_error(cp, section, key, "unknown key");
+                return 0;
+        }
+        if (proto_field_from_text(f, value, &q->pc, cp->cfg->arena, &err) != 0) {
+                config_error(cp, section, key, "%s", err.message);
+                return 0;
+        }
+        config_append(&cp->qfp[i], key, value);
+        return 1;
+}
+
+/* A key of [pool:NAME]: a pool.create parameter, or one of the file's own. */
+static int
+config_pool_key(struct config_parse *cp, const char *section, const char *name, const char *key,
+                const char *value)
+{
+        size_t i = config_pool_index(cp, name);
+        struct config_pool *p = &cp->cfg->pools[i];
+        struct pool_extra *x = &cp->extra[i];
+        const struct proto_field *f;
+        struct proto_error err;
+        const char *why;
+
+        if (strcmp(key, "replicas") == 0) {
+                struct proto_field rf = {.name = "replicas", .type = PF_UINT, .max = 10000};
+
+                if (proto_field_from_text(&rf, value, &p->replicas, cp->cfg->arena, &err) != 0) {
+                        config_error(cp, section, key, "%s", err.message);
+                        return 0;
+                }
+                p->has_replicas = true;
+                return 1;
+        }
+        if (strcmp(key, "command") == 0) {
+                if (config_words(cp->cfg, value, &x->command, &x->argc, &why) != 0) {
+                        config_error(cp, section, key, "%s", why);
+                        return 0;
+                }
+        } else if (strcmp(key, "env") == 0) {
+                const char *eq = strchr(value, '=');
+
+                if (eq == NULL || eq == value || x->nenv >= CONFIG_ENV_MAX) {
+                        config_error(cp, section, key, "KEY=VALUE is needed, not '%s'", value);
+                        return 0;
+                }
+                x->env = xreallocarray(x->env, x->nenv + 2, sizeof *x->env);
+                x->env[x->nenv++] = config_strdup(cp->cfg, value);
+                x->env[x->nenv] = NULL;
+        } else if (strcmp(key, "cwd") == 0) {
+                if (value[0] != '/') {
+                        config_error(cp, section, key, "an absolute path is needed, not '%s'",
+                                     value);
+                        return 0;
+                }
+                x->cwd = config_strdup(cp->cfg, value);
+        } else if (strcmp(key, "consume") == 0) {
+                if (!proto_name_valid(value, strlen(value), &why)) {
+                        config_error(cp, section, key, "not a queue name: %s", why);
+                        return 0;
+                }
+                x->consume = config_strdup(cp->cfg, value);
+        } else if (strcmp(key, "size") == 0 || strcmp(key, "name") == 0 ||
+                   (f = proto_spec_field(&proto_spec_pool_create, key)) == NULL ||
+                   f->type == PF_STRUCT) {
+                if (strcmp(key, "size") != 0) {
+                        config_error(cp, section, key, "unknown key");
+                        return 0;
+                }
+                f = proto_spec_field(&proto_spec_pool_create, "size");
+                if (proto_field_from_text(f, value, &p->pc, cp->cfg->arena, &err) != 0) {
+                        config_error(cp, section, key, "%s", err.message);
+                        return 0;
+                }
+                return 1; /* size is not part of what the members are */
+        } else if (proto_field_from_text(f, value, &p->pc, cp->cfg->arena, &err) != 0) {
+                config_error(cp, section, key, "%s", err.message);
+                return 0;
+        }
+        config_append(&x->fp, key, value);
+        return 1;
+}
+
+static int
+config_handler(void *user, const char *section, const char *key, const char *value)
+{
+        struct config_parse *cp = user;
+        const char *name = strchr(section, ':'), *why;
+
+        if (cp->error != NULL)
+                return 0;
+        if (strcmp(section, "daemon") == 0)
+                return config_daemon_key(cp, key, value);
+        if (name == NULL || !proto_name_valid(name + 1, strlen(name + 1), &why)) {
+                config_error(cp, section, NULL,
+                             "unknown section (expected [daemon], [pool:NAME] or [queue:NAME])");
+                return 0;
+        }
+        if (strncmp(section, "queue:", 6) == 0)
+                return config_queue_key(cp, section, name + 1, key, value);
+        if (strncmp(section, "pool:", 5) == 0)
+                return config_pool_key(cp, section, name + 1, key, value);
+        config_error(cp, section, NULL,
+                     "unknown section (expected [daemon], [pool:NAME] or [queue:NAME])");
+        return 0;
+}
+
+/* Put a pool's pieces together: command goes to replicas or consume. */
+static int
+config_finish_pool(struct config_parse *cp, size_t i, char **cause)
+{
+        struct config_pool *p = &cp->cfg->pools[i];
+        struct pool_extra *x = &cp->extra[i];
+        const char *problem = NULL;
+
+        if (x->consume != NULL) {
+                if (x->command == NULL)
+                        problem = "consume needs a command to run for each message";
+                else if (p->has_replicas)
+                        problem = "a pool has replicas or consumes a queue, not both";
+                p->pc.has_consume = true;
+                p->pc.consume.queue = x->consume;
+                p->pc.consume.argv = x->command;
+                p->pc.consume.argc = x->argc;
+                p->pc.consume.env = x->env;
+                p->pc.consume.nenv = x->nenv;
+                p->pc.consume.cwd = x->cwd;
+        } else if (x->command != NULL) {
+                /* A program to keep running: one replica unless told. */
+                p->pc.has_replicas = true;
+                p->pc.replicas.argv = x->command;
+                p->pc.replicas.argc = x->argc;
+                p->pc.replicas.env = x->env;
+                p->pc.replicas.nenv = x->nenv;
+                p->pc.replicas.cwd = x->cwd;
+                p->pc.replicas.count = p->has_replicas ? p->replicas : 1;
+        } else if (p->has_replicas || x->env != NULL || x->cwd != NULL)
+                problem = "replicas, env and cwd need a command";
+        if (problem != NULL) {
+                xasprintf(cause, "%s: [pool:%s]: %s", cp->cfg->files, p->name, problem);
+                return -1;
+        }
+        /* Keep env and the fingerprint in the arena: they outlive this parse. */
+        if (x->env != NULL) {
+                const char **env = proto_arena_alloc(cp->cfg->arena, (x->nenv + 1) * sizeof *env);
+
+                memcpy(env, x->env, (x->nenv + 1) * sizeof *env);
+                if (p->pc.has_consume)
+                        p->pc.consume.env = env;
+                else
+                        p->pc.replicas.env = env;
+        }
+        p->fingerprint = config_strdup(cp->cfg, x->fp != NULL ? x->fp : "");
+        return 0;
+}
+
+static int
+config_queue_finish(struct config_parse *cp, size_t i)
+{
+        cp->cfg->queues[i].fingerprint =
+            config_strdup(cp->cfg, cp->qfp[i] != NULL ? cp->qfp[i] : "");
+        return 0;
+}
+
+/* Parse one file; sections are remembered even when empty. */
+static int
+config_parse_file(struct config_parse *cp, const char *file, char **cause)
+{
+        char line[8192];
+        int r;
+
+        if ((cp->fp = fopen(file, "re")) == NULL) {
+                xasprintf(cause, "cannot open %s: %s", file, strerror(errno));
+                return -1;
+        }
+        cp->file = file;
+        /* First pass: sections, so that [pool:x] with no keys still makes a pool. */
+        while (fgets(line, sizeof line, cp->fp) != NULL) {
+                char *s = line, *e;
+
+                while (*s == ' ' || *s == '\t')
+                        s++;
+                if (*s != '[' || (e = strchr(s, ']')) == NULL)
+                        continue;
+                *e = '\0';
+                if (strncmp(s + 1, "pool:", 5) == 0 && proto_name_valid(s + 6, strlen(s + 6), NULL))
+                        config_pool_index(cp, s + 6);
+                else if (strncmp(s + 1, "queue:", 6) == 0 &&
+                         proto_name_valid(s + 7, strlen(s + 7), NULL))
+                        config_queue_index(cp, s + 7);
+        }
+        rewind(cp->fp);
+        cp->line = 0;
+        r = ini_parse_stream(config_reader, cp, config_handler, cp);
+        fclose(cp->fp);
+        cp->fp = NULL;
+        if (cp->error != NULL) {
+                *cause = cp->error;
+                cp->error = NULL;
+                return -1;
+        }
+        if (r != 0) {
+                xasprintf(cause, "%s:%d: not an INI line (expected [section] or key = value)", file,
+                          r);
+                return -1;
+        }
+        return 0;
+}
+
+static int
+config_cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* FILE's directory's conf.d/NAME.conf, sorted. */
+static char **
+config_dropins(const char *path, size_t *n)
+{
+        char dir[PATH_MAX], *slash, **v = NULL;
+        struct dirent *de;
+        DIR *dp;
+
+        *n = 0;
+        snprintf(dir, sizeof dir, "%s", path);
+        if ((slash = strrchr(dir, '/')) != NULL)
+                *slash = '\0';
+        else
+                snprintf(dir, sizeof dir, ".");
+        strncat(dir, "/conf.d", sizeof dir - strlen(dir) - 1);
+        if ((dp = opendir(dir)) == NULL)
+                return NULL;
+        while ((de = readdir(dp)) != NULL) {
+                size_t len = strlen(de->d_name);
+
+                if (len <= 5 || de->d_name[0] == '.' || strcmp(de->d_name + len - 5, ".conf") != 0)
+                        continue;
+                v = xreallocarray(v, *n + 1, sizeof *v);
+                xasprintf(&v[(*n)++], "%s/%s", dir, de->d_name);
+        }
+        closedir(dp);
+        qsort(v, *n, sizeof *v, config_cmp_str);
+        return v;
+}
+
+struct config *
+config_load(const char *path, bool required, char **cause)
+{
+        struct config *cfg = xcalloc(1, sizeof *cfg);
+        struct config_parse cp = {.cfg = cfg};
+        char **dropins;
+        size_t ndropins, i;
+        int r = 0;
+
+        if ((cfg->arena = proto_arena_new()) == NULL)
+                fatalx("out of memory");
+        if (access(path, F_OK) != 0 && !required) {
+                cfg->files = xstrdup("(built-in defaults)");
+                return cfg;
+        }
+        cfg->files = xstrdup(path);
+        r = config_parse_file(&cp, path, cause);
+        dropins = config_dropins(path, &ndropins);
+        for (i = 0; i < ndropins; i++) {
+                if (r == 0) {
+                        char *files;
+
+                        xasprintf(&files, "%s, %s", cfg->files, dropins[i]);
+                        free(cfg->files);
+                        cfg->files = files;
+                        r = config_parse_file(&cp, dropins[i], cause);
+                }
+        }
+        for (i = 0; r == 0 && i < cfg->npools; i++)
+                r = config_finish_pool(&cp, i, cause);
+        for (i = 0; r == 0 && i < cfg->nqueues; i++)
+                r = config_queue_finish(&cp, i);
+        for (i = 0; i < cfg->npools && cp.extra != NULL; i++) {
+                free(cp.extra[i].env);
+                free(cp.extra[i].fp);
+        }
+        free(cp.extra);
+        for (i = 0; i < cfg->nqueues; i++)
+                free(cp.qfp[i]);
+        free(cp.qfp);
+        for (i = 0; i < ndropins; i++)
+                free(dropins[i]);
+        free(dropins);
+        if (r != 0) {
+                config_free(cfg);
+                return NULL;
+        }
+        return cfg;
+}
+
+void
+config_free(struct config *cfg)
+{
+        if (cfg == NULL)
+                return;
+        proto_arena_free(cfg->arena);
+        free(cfg->queues);
+        free(cfg->pools);
+        free(cfg->files);
+        free(cfg);
+}

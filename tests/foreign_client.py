@@ -164,14 +164,32 @@ def run(corrald, helper, tmp):
         bad.close()
         expect_ok(conn, "daemon.ping")  # others are still served
 
+        # A child still running and a join waiting on it when the daemon stops.
+        sleeper = expect_ok(conn, "process.spawn", {"argv": [helper, "sleep", "60"],
+                                                    "name": "sleeper"})
+        waiter = Conn(path)
+        join_id = waiter.request("process.join", {"name": "sleeper"})
+        ping_id = waiter.request("daemon.ping")
+        msg = waiter.receive()
+        assert msg is not None and msg[1] == ping_id, "ping not answered first: %r" % (msg,)
+
         # Shut down: answered, then the daemon exits 0 and removes its socket.
         assert expect_ok(conn, "daemon.shutdown") == {}
+        msg = waiter.receive()
+        assert msg is not None and msg[1] == join_id and msg[2] is None, msg
+        assert msg[3]["state"] == "stopped" and msg[3]["id"] == sleeper["id"], msg
+        waiter.close()
         try:
             rc = proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             raise AssertionError("corrald did not exit within 20 s of daemon.shutdown")
         assert rc == 0, "corrald exited with %d" % rc
         assert not os.path.exists(path), "corrald left its socket behind"
+        try:
+            os.kill(sleeper["pid"], 0)
+            raise AssertionError("the child %d outlived the daemon" % sleeper["pid"])
+        except ProcessLookupError:
+            pass
         conn.close()
     finally:
         if proc.poll() is None:
@@ -182,11 +200,12 @@ def run(corrald, helper, tmp):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
-        for pid in CHILDREN:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
+            # Only after a failure: the daemon may not have stopped its children.
+            for pid in CHILDREN:
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
         log.close()
 
 

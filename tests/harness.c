@@ -30,10 +30,10 @@
 
 #include "harness.h"
 
-#define MAX_HARNESS  8
-#define ALARM_GUARD  100 /* seconds; CTest's TIMEOUT is a little longer */
-#define READY_WAIT   15.0
-#define STOP_WAIT    15.0
+#define MAX_HARNESS 8
+#define ALARM_GUARD 100 /* seconds; CTest's TIMEOUT is a little longer */
+#define READY_WAIT  15.0
+#define STOP_WAIT   15.0
 
 static struct harness *harnesses[MAX_HARNESS];
 static const char *current_case = "?";
@@ -425,7 +425,10 @@ harness_main(int argc, char **argv, const struct test_case *cases, size_t n)
                 sigaction(SIGTERM, &sa, NULL);
                 sigaction(SIGINT, &sa, NULL);
                 sigaction(SIGHUP, &sa, NULL);
-                alarm(ALARM_GUARD);
+                /* CORRAL_TEST_ALARM overrides the guard (to test the guard itself). */
+                alarm(getenv("CORRAL_TEST_ALARM") != NULL
+                          ? (unsigned)atoi(getenv("CORRAL_TEST_ALARM"))
+                          : ALARM_GUARD);
                 t0 = now_mono();
                 cases[i].run();
                 cleanup();
@@ -620,14 +623,14 @@ harness_launch(struct harness *h, const char *const *extra)
                 if (waitpid(pid, &status, WNOHANG) == pid) {
                         h->exited = true;
                         h->status = status;
-                        t_fail(__FILE__, __LINE__, "corrald exited before it was ready (status 0x%x)",
-                               status);
+                        t_fail(__FILE__, __LINE__,
+                               "corrald exited before it was ready (status 0x%x)", status);
                 }
                 if (harness_can_connect(h->sock))
                         return;
                 if (now_mono() > deadline)
-                        t_fail(__FILE__, __LINE__, "corrald did not accept connections within %.0f s",
-                               READY_WAIT);
+                        t_fail(__FILE__, __LINE__,
+                               "corrald did not accept connections within %.0f s", READY_WAIT);
                 sleep_ms(ms);
         }
 }
@@ -854,8 +857,8 @@ run_cmd(struct run_result *r, double timeout, const char *const *argv, const cha
         r->status = -1;
         for (int ms = 1;; ms = ms < 50 ? ms * 2 : ms) {
                 if (waitpid(pid, &status, WNOHANG) == pid) {
-                        r->status = WIFEXITED(status) ? WEXITSTATUS(status)
-                                                      : 128 + WTERMSIG(status);
+                        r->status =
+                            WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
                         break;
                 }
                 if (now_mono() > deadline) {

@@ -38,7 +38,7 @@
 __attribute__((noreturn, format(printf, 3, 4))) void t_fail(const char *file, int line,
                                                             const char *fmt, ...);
 
-#define T_ASSERT(c)                                                                               \
+#define T_ASSERT(c)                                                                                \
         do {                                                                                       \
                 if (!(c))                                                                          \
                         t_fail(__FILE__, __LINE__, "assertion failed: %s", #c);                    \
@@ -59,15 +59,15 @@ __attribute__((noreturn, format(printf, 3, 4))) void t_fail(const char *file, in
         do {                                                                                       \
                 const char *t_a_ = (a), *t_b_ = (b);                                               \
                 if (t_a_ == NULL || t_b_ == NULL || strcmp(t_a_, t_b_) != 0)                       \
-                        t_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #a,           \
+                        t_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #a,            \
                                t_a_ ? t_a_ : "(null)", t_b_ ? t_b_ : "(null)");                    \
         } while (0)
 /* A libcorral call that must succeed. */
 #define T_OK(call, errp)                                                                           \
         do {                                                                                       \
                 if ((call) != 0)                                                                   \
-                        t_fail(__FILE__, __LINE__, "%s failed: %s [%s] %s", #call,                 \
-                               (errp)->code, (errp)->field, (errp)->message);                      \
+                        t_fail(__FILE__, __LINE__, "%s failed: %s [%s] %s", #call, (errp)->code,   \
+                               (errp)->field, (errp)->message);                                    \
         } while (0)
 /* A libcorral call that must fail with a given error code. */
 #define T_ERR(call, errp, want)                                                                    \
@@ -87,10 +87,9 @@ struct test_case {
         void (*run)(void);
 };
 /* In a test's table: TEST_CASE(name) for a function t_name (CMake greps these lines). */
-#define TEST_CASE(n)                                                                               \
-        {                                                                                          \
-                #n, t_##n                                                                          \
-        }
+/* clang-format off */
+#define TEST_CASE(n) {#n, t_##n}
+/* clang-format on */
 
 /*
  * main() of a test program: `prog CASE` runs one case, `prog --list`
@@ -182,8 +181,7 @@ void run_result_clear(struct run_result *);
  * Run argv (with extra "K=V" env entries, may be NULL) and capture its
  * output; kill it after timeout seconds. Returns r->status.
  */
-int run_cmd(struct run_result *r, double timeout, const char *const *argv,
-            const char *const *env);
+int run_cmd(struct run_result *r, double timeout, const char *const *argv, const char *const *env);
 /* corralctl --socket h->sock ARGS... (NULL-terminated), 30 s bound. */
 int run_ctl(const struct harness *, struct run_result *r, ...) __attribute__((sentinel));
 
@@ -218,7 +216,7 @@ bool raw_wait_closed(struct raw *, double timeout);
 /* Accessors on a response object [1, msgid, error, result]. */
 uint32_t resp_msgid(const msgpack_object *);
 bool resp_msgid_nil(const msgpack_object *);
-const msgpack_object *resp_error(const msgpack_object *);   /* NULL on success */
+const msgpack_object *resp_error(const msgpack_object *); /* NULL on success */
 const msgpack_object *resp_result(const msgpack_object *);
 /* The error's code/field/message as a static string ("" if absent). */
 const char *resp_error_str(const msgpack_object *, const char *key);

@@ -108,8 +108,7 @@ mode_fds(const char *path)
                 snprintf(link, sizeof link, "/proc/self/fd/%s", de->d_name);
                 n = readlink(link, target, sizeof target - 1);
                 target[n < 0 ? 0 : n] = '\0';
-                len += (size_t)snprintf(out + len, sizeof out - len, "%s %s\n", de->d_name,
-                                        target);
+                len += (size_t)snprintf(out + len, sizeof out - len, "%s %s\n", de->d_name, target);
                 if (len >= sizeof out)
                         die("too many descriptors");
         }

@@ -32,9 +32,11 @@ foreach(area process rpc daemon ctl)
   endif()
   # Re-run CMake when cases are added or removed.
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${src})
-  file(STRINGS ${src} lines REGEX "^[ \t]*TEST_CASE\\([a-z0-9_]+\\)")
-  foreach(line IN LISTS lines)
-    string(REGEX REPLACE "^[ \t]*TEST_CASE\\(([a-z0-9_]+)\\).*" "\\1" name "${line}")
+  # Every TEST_CASE(name) in the file (clang-format may put several on a line).
+  file(READ ${src} text)
+  string(REGEX MATCHALL "TEST_CASE\\([a-z0-9_]+\\)" found "${text}")
+  foreach(item IN LISTS found)
+    string(REGEX REPLACE "TEST_CASE\\(([a-z0-9_]+)\\)" "\\1" name "${item}")
     add_test(NAME ${area}.${name} COMMAND test_${area} ${name})
     set_tests_properties(${area}.${name} PROPERTIES TIMEOUT ${CORRAL_TEST_TIMEOUT}
                                                     LABELS integration)

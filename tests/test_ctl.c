@@ -131,8 +131,8 @@ t_json(void)
         bool found = false;
 
         setup();
-        CTL_EXPECT(0, "--json", "spawn", "--name", "js", "--pool", "jp", "--", HELPER_PATH,
-                   "exit", "5");
+        CTL_EXPECT(0, "--json", "spawn", "--name", "js", "--pool", "jp", "--", HELPER_PATH, "exit",
+                   "5");
         j = json_out();
         T_ASSERT(json_is_object(j));
         id = jint(j, "id");
@@ -187,8 +187,7 @@ t_ps_info(void)
 {
         setup();
         CTL_EXPECT(0, "spawn", "--name", "alpha", "--", HELPER_PATH, "sleep", "60");
-        CTL_EXPECT(0, "spawn", "--name", "beta", "--pool", "other", "--", HELPER_PATH, "exit",
-                   "0");
+        CTL_EXPECT(0, "spawn", "--name", "beta", "--pool", "other", "--", HELPER_PATH, "exit", "0");
         CTL_EXPECT(0, "join", "beta");
         CTL_EXPECT(0, "ps");
         T_ASSERTF(strstr(rr.out, "alpha") != NULL && strstr(rr.out, "beta") != NULL,
@@ -240,8 +239,7 @@ t_terminate_signal(void)
         CTL_EXPECT(0, "signal", "u", "USR1");
         CTL_EXPECT(128 + SIGUSR1, "join", "u");
         CTL_EXPECT(1, "signal", "u", "USR1");
-        T_ASSERTF(strstr(rr.err, "not_running") != NULL, "signal of an ended process: %s",
-                  rr.err);
+        T_ASSERTF(strstr(rr.err, "not_running") != NULL, "signal of an ended process: %s", rr.err);
         CTL_EXPECT(1, "terminate", "nosuch");
         teardown();
 }
@@ -254,13 +252,12 @@ t_env_cwd(void)
 
         setup();
         out = harness_path(h, "env.txt");
-        CTL_EXPECT(0, "spawn", "--name", "e", "--env", "CT_A=1", "--env", "CT_B=x=y", "--", HELPER_PATH,
-                   "env", out);
+        CTL_EXPECT(0, "spawn", "--name", "e", "--env", "CT_A=1", "--env", "CT_B=x=y", "--",
+                   HELPER_PATH, "env", out);
         CTL_EXPECT(0, "join", "e");
         s = file_read(out, NULL);
         T_ASSERT(s != NULL);
-        T_ASSERTF(strstr(s, "CT_A=1\n") != NULL && strstr(s, "CT_B=x=y\n") != NULL, "env:\n%s",
-                  s);
+        T_ASSERTF(strstr(s, "CT_A=1\n") != NULL && strstr(s, "CT_B=x=y\n") != NULL, "env:\n%s", s);
         free(s);
 
         out = harness_path(h, "cwd.txt");
@@ -280,8 +277,7 @@ t_errors(void)
         CTL_EXPECT(1, "join", "nosuch");
         T_ASSERTF(strstr(rr.err, "not_found") != NULL, "join nosuch: %s", rr.err);
         CTL_EXPECT(1, "spawn", "--", "/nonexistent/corral-binary");
-        T_ASSERTF(strstr(rr.err, "No such file") != NULL, "spawn of a missing binary: %s",
-                  rr.err);
+        T_ASSERTF(strstr(rr.err, "No such file") != NULL, "spawn of a missing binary: %s", rr.err);
         CTL_EXPECT(0, "spawn", "--name", "dup", "--", HELPER_PATH, "sleep", "60");
         CTL_EXPECT(1, "spawn", "--name", "dup", "--", HELPER_PATH, "sleep", "60");
         T_ASSERTF(strstr(rr.err, "exists") != NULL, "duplicate name: %s", rr.err);
@@ -329,16 +325,16 @@ t_cannot_connect(void)
 static void
 t_help(void)
 {
-        static const char *cmds[] = {"spawn", "join", "terminate", "signal", "info",     "ps",
-                                     "status", "ping", "hello",    "shutdown", "call", "help"};
+        static const char *cmds[] = {"spawn",  "join", "terminate", "signal",   "info", "ps",
+                                     "status", "ping", "hello",     "shutdown", "call", "help"};
         const char *argv[] = {CORRALCTL_PATH, NULL, NULL, NULL};
 
         /* No daemon needed. */
         argv[1] = "--help";
         run_cmd(&rr, 30, argv, NULL);
         T_EQ_INT(rr.status, 0);
-        T_ASSERTF(strstr(rr.out, "Usage") != NULL || strstr(rr.out, "usage") != NULL,
-                  "--help:\n%s", rr.out);
+        T_ASSERTF(strstr(rr.out, "Usage") != NULL || strstr(rr.out, "usage") != NULL, "--help:\n%s",
+                  rr.out);
         for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
                 T_ASSERTF(strstr(rr.out, cmds[i]) != NULL, "--help does not mention %s", cmds[i]);
         }
@@ -405,18 +401,9 @@ t_env_socket(void)
 }
 
 static const struct test_case cases[] = {
-    TEST_CASE(ping_hello),
-    TEST_CASE(spawn_join),
-    TEST_CASE(json),
-    TEST_CASE(ps_info),
-    TEST_CASE(terminate_signal),
-    TEST_CASE(env_cwd),
-    TEST_CASE(errors),
-    TEST_CASE(usage),
-    TEST_CASE(cannot_connect),
-    TEST_CASE(help),
-    TEST_CASE(call),
-    TEST_CASE(shutdown),
+    TEST_CASE(ping_hello),       TEST_CASE(spawn_join), TEST_CASE(json),   TEST_CASE(ps_info),
+    TEST_CASE(terminate_signal), TEST_CASE(env_cwd),    TEST_CASE(errors), TEST_CASE(usage),
+    TEST_CASE(cannot_connect),   TEST_CASE(help),       TEST_CASE(call),   TEST_CASE(shutdown),
     TEST_CASE(env_socket),
 };
 

@@ -296,10 +296,8 @@ static void
 t_bad_args(void)
 {
         static const char *bad[][3] = {
-            {"--bogus", NULL, NULL},
-            {"--history", "lots", NULL},
-            {"--grace", "-1", NULL},
-            {"--log-level", "chatty", NULL},
+            {"--bogus", NULL, NULL},        {"--history", "lots", NULL},
+            {"--grace", "-1", NULL},        {"--log-level", "chatty", NULL},
             {"extra-argument", NULL, NULL},
         };
         struct run_result rr;
@@ -323,14 +321,9 @@ t_bad_args(void)
 }
 
 static const struct test_case cases[] = {
-    TEST_CASE(shutdown_rpc),
-    TEST_CASE(shutdown_sigterm),
-    TEST_CASE(shutdown_sigint),
-    TEST_CASE(shutdown_refuses_work),
-    TEST_CASE(second_daemon),
-    TEST_CASE(stale_socket),
-    TEST_CASE(history_limit),
-    TEST_CASE(bad_args),
+    TEST_CASE(shutdown_rpc),          TEST_CASE(shutdown_sigterm), TEST_CASE(shutdown_sigint),
+    TEST_CASE(shutdown_refuses_work), TEST_CASE(second_daemon),    TEST_CASE(stale_socket),
+    TEST_CASE(history_limit),         TEST_CASE(bad_args),
 };
 
 int

@@ -79,9 +79,9 @@ ping_ok(struct raw *r, uint32_t msgid)
 static void
 t_hello(void)
 {
-        static const char *methods[] = {"daemon.hello",     "daemon.ping",    "daemon.shutdown",
-                                        "process.spawn",    "process.join",   "process.terminate",
-                                        "process.signal",   "process.info",   "process.list"};
+        static const char *methods[] = {"daemon.hello",   "daemon.ping",  "daemon.shutdown",
+                                        "process.spawn",  "process.join", "process.terminate",
+                                        "process.signal", "process.info", "process.list"};
         struct corral_hello hello;
         const msgpack_object *res, *ms;
         msgpack_unpacked m;
@@ -342,8 +342,8 @@ t_invalid_params(void)
                 if (cases[i].field != NULL)
                         T_ASSERTF(strcmp(resp_error_str(&m.data, "field"), cases[i].field) == 0,
                                   "case %u (%s): field \"%s\", expected \"%s\" (%s)", i,
-                                  cases[i].method, resp_error_str(&m.data, "field"),
-                                  cases[i].field, resp_error_str(&m.data, "message"));
+                                  cases[i].method, resp_error_str(&m.data, "field"), cases[i].field,
+                                  resp_error_str(&m.data, "message"));
                 T_ASSERT(strlen(resp_error_str(&m.data, "message")) > 0);
         }
         /* Nothing was spawned, and the connection still works. */
@@ -360,6 +360,9 @@ t_invalid_params(void)
 
 /* ---- malformed input ---------------------------------------------------- */
 
+/* A byte string literal and its length (it may hold NUL bytes). */
+#define B(s) s, sizeof(s) - 1
+
 struct bad_input {
         const char *what;
         const char *bytes;
@@ -370,23 +373,25 @@ struct bad_input {
 static void
 t_bad_input(void)
 {
+        /* clang-format off */
         static const struct bad_input cases[] = {
-            {"never-used byte 0xc1", "\xc1", 1, -1},
-            {"an integer", "\x05", 1, -1},
-            {"a map", "\x81\xa1" "a\x01", 4, -1},
-            {"a string", "\xa3" "abc", 4, -1},
-            {"array of 3", "\x93\x00\x01\xab" "daemon.ping", 15, -2},
-            {"array of 5", "\x95\x00\x02\xab" "daemon.ping\x90\x90", 17, -2},
-            {"type code 5", "\x94\x05\x03\xab" "daemon.ping\x90", 16, -2},
-            {"response from a client", "\x94\x01\x04\xc0\xc0", 5, -2},
-            {"negative msgid", "\x94\x00\xff\xab" "daemon.ping\x90", 16, -1},
-            {"string msgid", "\x94\x00\xa1" "7\xab" "daemon.ping\x90", 17, -1},
-            {"msgid over 32 bits", "\x94\x00\xcf\x00\x00\x00\x01\x00\x00\x00\x00\xab"
-                                   "daemon.ping\x90", 24, -1},
-            {"integer method", "\x94\x00\x07\x2a\x90", 5, 7},
-            {"map params", "\x94\x00\x08\xab" "daemon.ping\x80", 16, 8},
-            {"nil params", "\x94\x00\x09\xab" "daemon.ping\xc0", 16, 9},
+            {"never-used byte 0xc1", B("\xc1"), -1},
+            {"an integer", B("\x05"), -1},
+            {"a map", B("\x81\xa1" "a\x01"), -1},
+            {"a string", B("\xa3" "abc"), -1},
+            {"array of 3", B("\x93\x00\x01\xab" "daemon.ping"), -2},
+            {"array of 5", B("\x95\x00\x02\xab" "daemon.ping\x90\x90"), -2},
+            {"type code 5", B("\x94\x05\x03\xab" "daemon.ping\x90"), -2},
+            {"response from a client", B("\x94\x01\x04\xc0\xc0"), -2},
+            {"negative msgid", B("\x94\x00\xff\xab" "daemon.ping\x90"), -1},
+            {"string msgid", B("\x94\x00\xa1" "7\xab" "daemon.ping\x90"), -1},
+            {"msgid over 32 bits",
+             B("\x94\x00\xcf\x00\x00\x00\x01\x00\x00\x00\x00\xab" "daemon.ping\x90"), -1},
+            {"integer method", B("\x94\x00\x07\x2a\x90"), 7},
+            {"map params", B("\x94\x00\x08\xab" "daemon.ping\x80"), 8},
+            {"nil params", B("\x94\x00\x09\xab" "daemon.ping\xc0"), 9},
         };
+        /* clang-format on */
         struct raw *keep, *r;
         msgpack_unpacked m;
 
@@ -416,7 +421,7 @@ t_bad_input(void)
         /* Requests before the garbage on the same connection are answered first. */
         r = raw_connect(h->sock);
         raw_request(r, 1, "daemon.ping", NULL, NULL);
-        T_ASSERT(raw_send(r, "\xc1", 1));
+        T_ASSERT(raw_send(r, B("\xc1")));
         raw_response(r, WAIT, &m);
         T_EQ_INT(resp_msgid(&m.data), 1);
         T_ASSERT(resp_error(&m.data) == NULL);
@@ -426,7 +431,8 @@ t_bad_input(void)
 
         /* A half message followed by a hang-up is no problem either. */
         r = raw_connect(h->sock);
-        T_ASSERT(raw_send(r, "\x94\x00\x01\xab" "daemon", 10));
+        T_ASSERT(raw_send(r, B("\x94\x00\x01\xab"
+                               "daemon")));
         raw_close(r);
 
         ping_ok(keep, 1000);
@@ -456,7 +462,10 @@ t_limits(void)
                 char *p = calloc(1, big + 64);
 
                 T_ASSERT(p != NULL);
-                memcpy(p, "\x94\x00\x01\xab" "daemon.ping\x91\x81\xa1x\xdb", 20);
+                memcpy(p,
+                       "\x94\x00\x01\xab"
+                       "daemon.ping\x91\x81\xa1x\xdb",
+                       20);
                 p[20] = (char)((big >> 24) & 0xff);
                 p[21] = (char)((big >> 16) & 0xff);
                 p[22] = (char)((big >> 8) & 0xff);
@@ -473,7 +482,8 @@ t_limits(void)
 
         /* A container count larger than the bytes that could follow. */
         r = raw_connect(h->sock);
-        T_ASSERT(raw_send(r, "\x94\x00\x02\xab" "daemon.ping\xdd\xff\xff\xff\xff", 20));
+        T_ASSERT(raw_send(r, B("\x94\x00\x02\xab"
+                               "daemon.ping\xdd\xff\xff\xff\xff")));
         raw_response(r, WAIT, &m);
         T_ASSERTF(strcmp(resp_error_str(&m.data, "code"), "invalid_request") == 0 ||
                       strcmp(resp_error_str(&m.data, "code"), "too_large") == 0,
@@ -484,7 +494,8 @@ t_limits(void)
 
         /* The same in a map header. */
         r = raw_connect(h->sock);
-        T_ASSERT(raw_send(r, "\x94\x00\x03\xab" "daemon.ping\x91\xdf\x7f\xff\xff\xff", 21));
+        T_ASSERT(raw_send(r, B("\x94\x00\x03\xab"
+                               "daemon.ping\x91\xdf\x7f\xff\xff\xff")));
         raw_response(r, WAIT, &m);
         T_ASSERTF(strcmp(resp_error_str(&m.data, "code"), "invalid_request") == 0 ||
                       strcmp(resp_error_str(&m.data, "code"), "too_large") == 0,
@@ -495,7 +506,10 @@ t_limits(void)
 
         /* Nesting deeper than 32. */
         n = 0;
-        memcpy(buf, "\x94\x00\x04\xab" "daemon.ping", 15);
+        memcpy(buf,
+               "\x94\x00\x04\xab"
+               "daemon.ping",
+               15);
         n = 15;
         for (int i = 0; i < 40; i++)
                 buf[n++] = '\x91';

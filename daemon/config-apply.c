@@ -12,6 +12,7 @@
 
 #include "config-apply.h"
 #include "config.h"
+#include "conn.h"
 #include "corrald.h"
 #include "log.h"
 #include "output.h"
@@ -102,9 +103,35 @@ config_create_pool(struct corrald *d, const struct config *cfg, const struct con
 }
 
 int
+config_apply_access(struct corrald *d, const struct config *cfg, char **cause)
+{
+        char *why = NULL;
+        struct access_rules *rs = access_rules_new(cfg->access, cfg->naccess, &why);
+
+        if (rs == NULL) {
+                xasprintf(cause, "%s: [access] %s", cfg->files, why);
+                free(why);
+                return -1;
+        }
+        access_rules_free(d->access);
+        d->access = rs;
+        conn_regrant_all(d);
+        return 0;
+}
+
+int
 config_check(struct corrald *d, const struct config *cfg, char **cause)
 {
         size_t i;
+        char *why = NULL;
+        struct access_rules *rs = access_rules_new(cfg->access, cfg->naccess, &why);
+
+        if (rs == NULL) {
+                xasprintf(cause, "%s: [access] %s", cfg->files, why);
+                free(why);
+                return -1;
+        }
+        access_rules_free(rs);
 
         for (i = 0; i < cfg->nqueues; i++) {
                 const char *dl = cfg->queues[i].pc.dead_letter;
@@ -287,7 +314,8 @@ config_reload(struct corrald *d, char **cause)
         systemd_reloading(d->systemd);
         log_info("reloading %s", d->config.config_path);
         cfg = config_load(d->config.config_path, d->config.config_required, cause);
-        if (cfg == NULL || config_check_reload(d, cfg, cause) != 0) {
+        if (cfg == NULL || config_check_reload(d, cfg, cause) != 0 ||
+            config_apply_access(d, cfg, cause) != 0) {
                 log_error("reload refused, nothing changed: %s", *cause);
                 config_free(cfg);
                 systemd_ready(d->systemd);

@@ -369,9 +369,24 @@ config_handler(void *user, const char *section, const char *key, const char *val
                 return 0;
         if (strcmp(section, "daemon") == 0)
                 return config_daemon_key(cp, key, value);
+        if (strcmp(section, "access") == 0) {
+                struct config *cfg = cp->cfg;
+
+                /* inih splits keys at ':', so the file says user.NAME and group.NAME. */
+                if (strncmp(key, "user.", 5) != 0 && strncmp(key, "group.", 6) != 0) {
+                        config_error(cp, section, key, "expected user.NAME or group.NAME");
+                        return 0;
+                }
+                cfg->access = xreallocarray(cfg->access, cfg->naccess + 1, sizeof *cfg->access);
+                cfg->access[cfg->naccess].who = config_strdup(cfg, key);
+                cfg->access[cfg->naccess].what = config_strdup(cfg, value);
+                cfg->naccess++;
+                return 1;
+        }
         if (name == NULL || !proto_name_valid(name + 1, strlen(name + 1), &why)) {
                 config_error(cp, section, NULL,
-                             "unknown section (expected [daemon], [pool:NAME] or [queue:NAME])");
+                             "unknown section (expected [daemon], [access], [pool:NAME] or "
+                             "[queue:NAME])");
                 return 0;
         }
         if (strncmp(section, "queue:", 6) == 0)
@@ -579,6 +594,7 @@ config_free(struct config *cfg)
         proto_arena_free(cfg->arena);
         free(cfg->queues);
         free(cfg->pools);
+        free(cfg->access);
         free(cfg->files);
         free(cfg);
 }

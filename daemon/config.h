@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "access.h"
 #include "proto.h"
 
 struct config_queue {
@@ -47,6 +48,10 @@ struct config {
         size_t nqueues;
         struct config_pool *pools;
         size_t npools;
+        /* [access]: "user.NAME" or "group.NAME" = "read|control [pools=..] [queues=..] [pool_user]"
+         */
+        struct access_rule_text *access;
+        size_t naccess;
 };
 
 /*

@@ -15,6 +15,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "access.h"
 #include "conn.h"
 #include "corrald.h"
 #include "events.h"
@@ -42,6 +43,7 @@ struct conn {
         struct request_list parked;
         unsigned nparked;
         struct ucred cred;
+        struct access_grant grant;
         bool dead;                 /* on the daemon's dead list, to be freed from the loop */
         bool closing;              /* flushing its last answers */
         bool paused;               /* reading paused for backpressure */
@@ -95,6 +97,7 @@ conn_new(struct corrald *d, int fd)
                 c->cred.uid = (uid_t)-1;
                 c->cred.gid = (gid_t)-1;
         }
+        access_grant_for(d->access, c->cred.uid, c->cred.gid, c->cred.pid, &c->grant);
         c->reader = proto_reader_new(&d->config.limits);
         c->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
         if (c->reader == NULL || c->bev == NULL)
@@ -133,6 +136,7 @@ conn_free(struct conn *c)
                 event_free(c->flush_timer);
         bufferevent_free(c->bev);
         proto_reader_free(c->reader);
+        access_grant_clear(&c->grant);
         free(c);
 }
 
@@ -333,6 +337,30 @@ unsigned
 conn_parked_count(const struct conn *c)
 {
         return c->nparked;
+}
+
+const struct access_grant *
+conn_grant(const struct conn *c)
+{
+        return &c->grant;
+}
+
+void
+conn_regrant_all(struct corrald *d)
+{
+        struct conn *c;
+
+        TAILQ_FOREACH(c, &d->conns, entry)
+        {
+                access_grant_clear(&c->grant);
+                access_grant_for(d->access, c->cred.uid, c->cred.gid, c->cred.pid, &c->grant);
+        }
+}
+
+gid_t
+conn_peer_gid(const struct conn *c)
+{
+        return c->cred.gid;
 }
 
 pid_t

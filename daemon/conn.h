@@ -51,6 +51,13 @@ unsigned conn_parked_count(const struct conn *);
 void conn_reservations_add(struct conn *, int delta);
 unsigned conn_reservations(const struct conn *);
 
+struct access_grant;
+/* What the peer may do (from the [access] rules at accept or the last reload). */
+const struct access_grant *conn_grant(const struct conn *);
+/* Recompute every connection's grant (the rules changed). */
+void conn_regrant_all(struct corrald *);
+gid_t conn_peer_gid(const struct conn *);
+
 /* The peer's credentials, from SO_PEERCRED at accept. */
 pid_t conn_peer_pid(const struct conn *);
 uid_t conn_peer_uid(const struct conn *);

@@ -13,6 +13,7 @@
 
 #include <event2/event.h>
 
+#include "access.h"
 #include "config-apply.h"
 #include "config.h"
 #include "conn.h"
@@ -352,6 +353,7 @@ corrald_free(struct corrald *d)
         free(d->config.state_dir);
         free(d->config.config_path);
         free(d->config.socket_group);
+        access_rules_free(d->access);
 }
 
 int
@@ -378,8 +380,18 @@ main(int argc, char **argv)
         TAILQ_INIT(&d.dead_conns);
         msgpack_sbuffer_init(&d.out);
         msgpack_packer_init(&d.pk, &d.out, msgpack_sbuffer_write);
-        if ((d.base = event_base_new()) == NULL)
-                fatalx("cannot create the event loop");
+        {
+                struct event_config *ec = event_config_new();
+
+                /*
+                 * No cached clock: a timer armed late in a busy loop pass must
+                 * still wait its whole time (min_uptime, grace, timeouts).
+                 */
+                if (ec == NULL || event_config_set_flag(ec, EVENT_BASE_FLAG_NO_CACHE_TIME) != 0 ||
+                    (d.base = event_base_new_with_config(ec)) == NULL)
+                        fatalx("cannot create the event loop");
+                event_config_free(ec);
+        }
         d.reap_conns_ev = event_new(d.base, -1, 0, corrald_reap_conns_cb, &d);
         d.stop_timer = evtimer_new(d.base, corrald_stop_timer_cb, &d);
         if (d.reap_conns_ev == NULL || d.stop_timer == NULL)
@@ -404,6 +416,13 @@ main(int argc, char **argv)
                 return r == 0 ? 0 : 1;
         }
         d.systemd = systemd_new(&d);
+        if (config_apply_access(&d, cfg, &cause) != 0) {
+                fprintf(stderr, "corrald: %s\n", cause);
+                free(cause);
+                config_free(cfg);
+                corrald_free(&d);
+                return 1;
+        }
         corrald_setup_signals(&d);
         /* Orphaned grandchildren come to us, so we reap them: no zombies. */
         if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)

@@ -24,6 +24,7 @@ struct events;
 struct notify;
 struct follows;
 struct systemd;
+struct access_rules;
 struct conn;
 
 TAILQ_HEAD(conn_list, conn);
@@ -57,8 +58,9 @@ struct corrald {
         struct events *events;
         struct notify *notify;
         struct systemd *systemd;
-        void *filesinks;         /* output-file.c's open log files */
-        struct follows *follows; /* output-follow.c's followers */
+        struct access_rules *access; /* [access] of the configuration */
+        void *filesinks;             /* output-file.c's open log files */
+        struct follows *follows;     /* output-follow.c's followers */
         struct conn_list conns;
         struct conn_list dead_conns; /* freed from the loop, never in their own callbacks */
         struct event *reap_conns_ev;

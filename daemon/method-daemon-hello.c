@@ -27,6 +27,7 @@ hello_run(struct request *req, const void *params)
 const struct method method_daemon_hello = {
     .name = PROTO_M_DAEMON_HELLO,
     .params = &proto_spec_daemon_hello,
+    .access = METHOD_READ,
     .flags = METHOD_STOPPING_OK,
     .run = hello_run,
 };

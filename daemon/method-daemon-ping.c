@@ -12,6 +12,7 @@ ping_run(struct request *req, const void *params)
 const struct method method_daemon_ping = {
     .name = PROTO_M_DAEMON_PING,
     .params = &proto_spec_daemon_ping,
+    .access = METHOD_READ,
     .flags = METHOD_STOPPING_OK,
     .run = ping_run,
 };

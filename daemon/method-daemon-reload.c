@@ -27,5 +27,6 @@ reload_run(struct request *req, const void *params)
 const struct method method_daemon_reload = {
     .name = PROTO_M_DAEMON_RELOAD,
     .params = &proto_spec_daemon_reload,
+    .access = METHOD_ADMIN,
     .run = reload_run,
 };

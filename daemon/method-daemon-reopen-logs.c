@@ -15,6 +15,7 @@ reopen_run(struct request *req, const void *params)
 const struct method method_daemon_reopen_logs = {
     .name = PROTO_M_DAEMON_REOPEN_LOGS,
     .params = &proto_spec_daemon_reopen_logs,
+    .access = METHOD_ADMIN,
     .flags = METHOD_STOPPING_OK,
     .run = reopen_run,
 };

@@ -16,6 +16,7 @@ shutdown_run(struct request *req, const void *params)
 const struct method method_daemon_shutdown = {
     .name = PROTO_M_DAEMON_SHUTDOWN,
     .params = &proto_spec_daemon_shutdown,
+    .access = METHOD_ADMIN,
     .flags = METHOD_STOPPING_OK,
     .run = shutdown_run,
 };

@@ -37,6 +37,7 @@ subscribe_run(struct request *req, const void *params)
 const struct method method_events_subscribe = {
     .name = PROTO_M_EVENTS_SUBSCRIBE,
     .params = &proto_spec_events_subscribe,
+    .access = METHOD_READ,
     .flags = METHOD_STOPPING_OK,
     .run = subscribe_run,
 };

@@ -25,5 +25,7 @@ pool_close_run(struct request *req, const void *params)
 const struct method method_pool_close = {
     .name = PROTO_M_POOL_CLOSE,
     .params = &proto_spec_pool_close,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_pool,
     .run = pool_close_run,
 };

@@ -23,5 +23,7 @@ pool_create_run(struct request *req, const void *params)
 const struct method method_pool_create = {
     .name = PROTO_M_POOL_CREATE,
     .params = &proto_spec_pool_create,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_pool,
     .run = pool_create_run,
 };

@@ -38,6 +38,8 @@ pool_delete_run(struct request *req, const void *params)
 const struct method method_pool_delete = {
     .name = PROTO_M_POOL_DELETE,
     .params = &proto_spec_pool_delete,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_pool,
     .flags = METHOD_STOPPING_OK,
     .run = pool_delete_run,
 };

@@ -20,6 +20,8 @@ pool_info_run(struct request *req, const void *params)
 const struct method method_pool_info = {
     .name = PROTO_M_POOL_INFO,
     .params = &proto_spec_pool_info,
+    .access = METHOD_READ,
+    .scope = access_scope_pool,
     .flags = METHOD_STOPPING_OK,
     .run = pool_info_run,
 };

@@ -51,6 +51,8 @@ pool_join_run(struct request *req, const void *params)
 const struct method method_pool_join = {
     .name = PROTO_M_POOL_JOIN,
     .params = &proto_spec_pool_join,
+    .access = METHOD_READ,
+    .scope = access_scope_pool,
     .flags = METHOD_STOPPING_OK,
     .run = pool_join_run,
 };

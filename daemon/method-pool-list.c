@@ -29,6 +29,7 @@ pool_list_run(struct request *req, const void *params)
 const struct method method_pool_list = {
     .name = PROTO_M_POOL_LIST,
     .params = &proto_spec_pool_list,
+    .access = METHOD_READ,
     .flags = METHOD_STOPPING_OK,
     .run = pool_list_run,
 };

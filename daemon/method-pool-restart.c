@@ -32,5 +32,7 @@ pool_restart_run(struct request *req, const void *params)
 const struct method method_pool_restart = {
     .name = PROTO_M_POOL_RESTART,
     .params = &proto_spec_pool_restart,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_pool,
     .run = pool_restart_run,
 };

@@ -28,5 +28,7 @@ pool_scale_run(struct request *req, const void *params)
 const struct method method_pool_scale = {
     .name = PROTO_M_POOL_SCALE,
     .params = &proto_spec_pool_scale,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_pool,
     .run = pool_scale_run,
 };

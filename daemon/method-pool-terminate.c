@@ -35,6 +35,8 @@ pool_terminate_run(struct request *req, const void *params)
 const struct method method_pool_terminate = {
     .name = PROTO_M_POOL_TERMINATE,
     .params = &proto_spec_pool_terminate,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_pool,
     .flags = METHOD_STOPPING_OK,
     .run = pool_terminate_run,
 };

@@ -20,6 +20,8 @@ info_run(struct request *req, const void *params)
 const struct method method_process_info = {
     .name = PROTO_M_PROCESS_INFO,
     .params = &proto_spec_process_info,
+    .access = METHOD_READ,
+    .scope = access_scope_target,
     .flags = METHOD_STOPPING_OK,
     .run = info_run,
 };

@@ -57,6 +57,8 @@ join_run(struct request *req, const void *params)
 const struct method method_process_join = {
     .name = PROTO_M_PROCESS_JOIN,
     .params = &proto_spec_process_join,
+    .access = METHOD_READ,
+    .scope = access_scope_target,
     .flags = METHOD_STOPPING_OK,
     .run = join_run,
 };

@@ -43,6 +43,7 @@ list_run(struct request *req, const void *params)
 const struct method method_process_list = {
     .name = PROTO_M_PROCESS_LIST,
     .params = &proto_spec_process_list,
+    .access = METHOD_READ,
     .flags = METHOD_STOPPING_OK,
     .run = list_run,
 };

@@ -137,6 +137,8 @@ logs_run(struct request *req, const void *params)
 const struct method method_process_logs = {
     .name = PROTO_M_PROCESS_LOGS,
     .params = &proto_spec_process_logs,
+    .access = METHOD_READ,
+    .scope = access_scope_logs,
     .flags = METHOD_STOPPING_OK,
     .run = logs_run,
 };

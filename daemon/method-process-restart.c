@@ -41,5 +41,7 @@ restart_run(struct request *req, const void *params)
 const struct method method_process_restart = {
     .name = PROTO_M_PROCESS_RESTART,
     .params = &proto_spec_process_restart,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_target,
     .run = restart_run,
 };

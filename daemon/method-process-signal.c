@@ -34,6 +34,8 @@ signal_run(struct request *req, const void *params)
 const struct method method_process_signal = {
     .name = PROTO_M_PROCESS_SIGNAL,
     .params = &proto_spec_process_signal,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_target,
     .flags = METHOD_STOPPING_OK,
     .run = signal_run,
 };

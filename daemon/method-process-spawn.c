@@ -3,9 +3,14 @@
  * starts now, or waits for a slot or its dependencies. With wait "ready"
  * the answer comes once it is running and ready (or has failed to be).
  */
+#include <unistd.h>
+
+#include "access.h"
+#include "conn.h"
 #include "corrald.h"
 #include "method.h"
 #include "pool.h"
+#include "privs.h"
 #include "process.h"
 #include "request.h"
 
@@ -56,6 +61,16 @@ spawn_run(struct request *req, const void *params)
                               ps.pool->name);
                 return METHOD_DONE;
         }
+        /*
+         * No privilege escalation: when corrald is root, a client that is
+         * not runs its children as itself — unless its rule lets it use
+         * this pool's own user (pool_user).
+         */
+        if (req->conn != NULL && geteuid() == 0 && conn_grant(req->conn)->level != ACCESS_FULL &&
+            !(ps.pool->privs != NULL && ps.pool->privs->set_ids &&
+              conn_grant(req->conn)->other_user))
+                ps.privs = privs_for_peer(conn_peer_uid(req->conn), conn_peer_gid(req->conn),
+                                          conn_peer_pid(req->conn), ps.pool->privs);
         if ((p = process_new(d->processes, &ps, &err)) == NULL) {
                 request_error_proto(req, &err);
                 return METHOD_DONE;
@@ -66,5 +81,7 @@ spawn_run(struct request *req, const void *params)
 const struct method method_process_spawn = {
     .name = PROTO_M_PROCESS_SPAWN,
     .params = &proto_spec_process_spawn,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_spawn,
     .run = spawn_run,
 };

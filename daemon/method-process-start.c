@@ -29,5 +29,7 @@ start_run(struct request *req, const void *params)
 const struct method method_process_start = {
     .name = PROTO_M_PROCESS_START,
     .params = &proto_spec_process_start,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_target,
     .run = start_run,
 };

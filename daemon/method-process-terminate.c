@@ -42,6 +42,8 @@ terminate_run(struct request *req, const void *params)
 const struct method method_process_terminate = {
     .name = PROTO_M_PROCESS_TERMINATE,
     .params = &proto_spec_process_terminate,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_target,
     .flags = METHOD_STOPPING_OK,
     .run = terminate_run,
 };

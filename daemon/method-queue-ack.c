@@ -20,6 +20,8 @@ queue_ack_run(struct request *req, const void *params)
 const struct method method_queue_ack = {
     .name = PROTO_M_QUEUE_ACK,
     .params = &proto_spec_queue_ack,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_queue,
     .flags = METHOD_STOPPING_OK,
     .run = queue_ack_run,
 };

@@ -22,5 +22,7 @@ queue_create_run(struct request *req, const void *params)
 const struct method method_queue_create = {
     .name = PROTO_M_QUEUE_CREATE,
     .params = &proto_spec_queue_create,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_queue,
     .run = queue_create_run,
 };

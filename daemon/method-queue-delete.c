@@ -23,5 +23,7 @@ queue_delete_run(struct request *req, const void *params)
 const struct method method_queue_delete = {
     .name = PROTO_M_QUEUE_DELETE,
     .params = &proto_spec_queue_delete,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_queue,
     .run = queue_delete_run,
 };

@@ -18,6 +18,8 @@ queue_get_run(struct request *req, const void *params)
 const struct method method_queue_get = {
     .name = PROTO_M_QUEUE_GET,
     .params = &proto_spec_queue_get,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_queue,
     .flags = METHOD_STOPPING_OK,
     .run = queue_get_run,
 };

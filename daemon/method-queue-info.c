@@ -20,6 +20,8 @@ queue_info_run(struct request *req, const void *params)
 const struct method method_queue_info = {
     .name = PROTO_M_QUEUE_INFO,
     .params = &proto_spec_queue_info,
+    .access = METHOD_READ,
+    .scope = access_scope_queue,
     .flags = METHOD_STOPPING_OK,
     .run = queue_info_run,
 };

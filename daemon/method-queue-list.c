@@ -23,6 +23,7 @@ queue_list_run(struct request *req, const void *params)
 const struct method method_queue_list = {
     .name = PROTO_M_QUEUE_LIST,
     .params = &proto_spec_queue_list,
+    .access = METHOD_READ,
     .flags = METHOD_STOPPING_OK,
     .run = queue_list_run,
 };

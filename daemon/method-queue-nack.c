@@ -19,6 +19,8 @@ queue_nack_run(struct request *req, const void *params)
 const struct method method_queue_nack = {
     .name = PROTO_M_QUEUE_NACK,
     .params = &proto_spec_queue_nack,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_queue,
     .flags = METHOD_STOPPING_OK,
     .run = queue_nack_run,
 };

@@ -19,6 +19,8 @@ queue_peek_run(struct request *req, const void *params)
 const struct method method_queue_peek = {
     .name = PROTO_M_QUEUE_PEEK,
     .params = &proto_spec_queue_peek,
+    .access = METHOD_READ,
+    .scope = access_scope_queue,
     .flags = METHOD_STOPPING_OK,
     .run = queue_peek_run,
 };

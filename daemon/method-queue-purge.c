@@ -25,5 +25,7 @@ queue_purge_run(struct request *req, const void *params)
 const struct method method_queue_purge = {
     .name = PROTO_M_QUEUE_PURGE,
     .params = &proto_spec_queue_purge,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_queue,
     .run = queue_purge_run,
 };

@@ -18,5 +18,7 @@ queue_put_run(struct request *req, const void *params)
 const struct method method_queue_put = {
     .name = PROTO_M_QUEUE_PUT,
     .params = &proto_spec_queue_put,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_queue,
     .run = queue_put_run,
 };

@@ -19,6 +19,8 @@ queue_touch_run(struct request *req, const void *params)
 const struct method method_queue_touch = {
     .name = PROTO_M_QUEUE_TOUCH,
     .params = &proto_spec_queue_touch,
+    .access = METHOD_CONTROL,
+    .scope = access_scope_queue,
     .flags = METHOD_STOPPING_OK,
     .run = queue_touch_run,
 };

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "conn.h"
 #include "corrald.h"
 #include "log.h"
@@ -105,7 +106,8 @@ method_dispatch(struct corrald *d, struct conn *c, struct proto_msg *msg)
         }
         req->arena = proto_arena_new();
         req->params = proto_arena_alloc(req->arena, m->params->size);
-        if (proto_params_decode(m->params, msg, req->params, req->arena, &err) != 0) {
+        if (proto_params_decode(m->params, msg, req->params, req->arena, &err) != 0 ||
+            access_check(d, c, m, req->params, &err) != 0) {
                 request_error_proto(req, &err);
                 return;
         }

@@ -19,12 +19,34 @@ enum method_result {
 
 #define METHOD_STOPPING_OK 0x1 /* allowed while the daemon shuts down */
 
+/* The access a method needs; the zero value is the safe default. */
+enum method_access {
+        METHOD_CONTROL = 0, /* changes things: control access to its pool or queue */
+        METHOD_READ,        /* only looks: read access */
+        METHOD_ADMIN,       /* the daemon itself (shutdown, reload): full access only */
+};
+
+/* What a request acts on, for rules limited to some pools or queues. */
+struct access_scope {
+        const char *pool;  /* NULL: no pool */
+        const char *queue; /* NULL: no queue */
+};
+
 struct method {
         const char *name;
         const struct proto_params_spec *params;
         unsigned flags;
+        enum method_access access;
+        void (*scope)(struct corrald *, const void *params, struct access_scope *);
         enum method_result (*run)(struct request *, const void *params);
 };
+
+/* Scope extractors shared by the method files (access.c). */
+void access_scope_spawn(struct corrald *, const void *, struct access_scope *);
+void access_scope_target(struct corrald *, const void *, struct access_scope *);
+void access_scope_pool(struct corrald *, const void *, struct access_scope *);
+void access_scope_queue(struct corrald *, const void *, struct access_scope *);
+void access_scope_logs(struct corrald *, const void *, struct access_scope *);
 
 /* Validate and run one message received on conn. */
 void method_dispatch(struct corrald *, struct conn *, struct proto_msg *);

@@ -346,6 +346,7 @@ pool_start_worker(struct pool *pool, unsigned index, struct proto_error *err)
         ps.name = name;
         ps.extra_env = (const char *const *)env;
         ps.worker_index = (int)index;
+        ps.privs = NULL;
         p = process_new(pool->table->daemon->processes, &ps, err);
         pool_strv_free(env);
         if (p != NULL && index < pool->nworkers)

@@ -21,6 +21,7 @@
 #include "output.h"
 #include "pool.h"
 #include "process-table.h"
+#include "privs.h"
 #include "process.h"
 #include "queue.h"
 #include "spawn.h"
@@ -110,6 +111,7 @@ process_free(struct process *p)
                 event_free(p->timer);
         stdin_feed_free(p->feed);
         output_free(p->output);
+        privs_free(p->privs);
         process_strv_free(p->argv);
         process_strv_free(p->env);
         process_strv_free(p->extra_env);
@@ -311,6 +313,8 @@ process_exec(struct process *p, struct proto_error *err)
         int pipefd[2] = {-1, -1}, saved;
         pid_t pid;
 
+        /* Who it runs as: its own (a client's identity), else its pool's settings. */
+        req.privs = p->privs != NULL ? p->privs : p->pool != NULL ? p->pool->privs : NULL;
         overrides = process_env_overrides(p, &notify_var);
         if (overrides[0] != NULL || p->env_clear)
                 req.envp = env = spawn_env_build((const char *const *)overrides, p->env_clear);
@@ -427,6 +431,7 @@ process_alloc(struct process_table *t, const struct process_spec *ps,
         }
         p->stdin_queue = sp->stdin_queue != NULL ? xstrdup(sp->stdin_queue) : NULL;
         p->extra_env = process_strv_copy(ps->extra_env, (size_t)-1);
+        p->privs = ps->privs;
         p->worker_index = ps->worker_index;
         p->policy = ps->pool->defaults;
         policy_apply(&p->policy, &sp->policy);
@@ -497,12 +502,14 @@ process_new(struct process_table *t, const struct process_spec *ps, struct proto
                 proto_error_set(err, PROTO_E_EXISTS, "name",
                                 "a process named '%s' is still alive (id %llu)", name,
                                 (unsigned long long)o->id);
+                privs_free(ps->privs); /* ours, whatever happens */
                 return NULL;
         }
         /* The pool's output settings, with this spawn's on top. */
         output_config_copy(&ocfg, &ps->pool->output);
         if (output_config_apply(&ocfg, &sp->output, err) != 0) {
                 output_config_clear(&ocfg);
+                privs_free(ps->privs);
                 return NULL;
         }
         p = process_alloc(t, ps, &ocfg);

@@ -28,6 +28,7 @@ struct pool;
 struct stdin_feed;
 struct output;
 struct output_config;
+struct spawn_privs;
 
 enum process_state {
         PROCESS_PENDING = 0, /* waiting for a pool slot or its dependencies */
@@ -102,7 +103,8 @@ struct process {
         uint32_t job_attempt; /* and which delivery of it this is */
         struct event *timer;
         struct stdin_feed *feed;
-        struct output *output; /* stdout and stderr, and the buffered lines */
+        struct output *output;     /* stdout and stderr, and the buffered lines */
+        struct spawn_privs *privs; /* who it runs as, if not its pool's settings (owned) */
 
         uint64_t *after; /* ids it waits for; 0 once satisfied */
         unsigned nafter;
@@ -140,6 +142,7 @@ struct process_spec {
         const char *name;             /* overrides sp->name (replicas) */
         const char *const *extra_env; /* pool-provided variables */
         int worker_index;
+        struct spawn_privs *privs; /* given to the process (process_new always takes it), or NULL */
 };
 
 /*

@@ -385,9 +385,12 @@ main(int argc, char **argv)
 
                 /*
                  * No cached clock: a timer armed late in a busy loop pass must
-                 * still wait its whole time (min_uptime, grace, timeouts).
+                 * still wait its whole time (min_uptime, grace, timeouts); and
+                 * not the coarse clock either, whose ticks are milliseconds.
                  */
-                if (ec == NULL || event_config_set_flag(ec, EVENT_BASE_FLAG_NO_CACHE_TIME) != 0 ||
+                if (ec == NULL ||
+                    event_config_set_flag(ec, EVENT_BASE_FLAG_NO_CACHE_TIME |
+                                                  EVENT_BASE_FLAG_PRECISE_TIMER) != 0 ||
                     (d.base = event_base_new_with_config(ec)) == NULL)
                         fatalx("cannot create the event loop");
                 event_config_free(ec);

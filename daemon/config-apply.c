@@ -359,6 +359,18 @@ config_daemon_settings(struct corrald *d, const struct config *cfg, bool reload)
                 c->default_grace = cfg->grace;
         if (cfg->log_level != NULL && !c->cli_log_level)
                 log_set_level(log_level_from_name(cfg->log_level));
+        if (cfg->has_max_connections)
+                c->max_connections = (unsigned)cfg->max_connections;
+        if (cfg->has_max_processes)
+                c->max_processes = (unsigned)cfg->max_processes;
+        if (cfg->has_max_processes_per_uid)
+                c->max_processes_per_uid = (unsigned)cfg->max_processes_per_uid;
+        if (cfg->has_max_waiting)
+                c->max_waiting = (unsigned)cfg->max_waiting;
+        if (cfg->has_max_output)
+                c->max_output = cfg->max_output;
+        if (cfg->has_idle_timeout)
+                c->idle_timeout = cfg->idle_timeout;
         if (reload) {
                 if ((cfg->socket != NULL && strcmp(cfg->socket, c->socket_path) != 0) ||
                     (cfg->state_dir != NULL && strcmp(cfg->state_dir, c->state_dir) != 0))

@@ -209,12 +209,30 @@ config_daemon_key(struct config_parse *cp, const char *key, const char *value)
             {.name = "history", .type = PF_UINT, .max = 10000000},
             {.name = "max_message", .type = PF_UINT, .min = 1024, .max = 1 << 30},
             {.name = "queue_max_message", .type = PF_UINT, .min = 1, .max = 1 << 30},
+            {.name = "max_connections", .type = PF_UINT, .min = 1, .max = 1000000},
+            {.name = "max_processes", .type = PF_UINT, .min = 1, .max = 10000000},
+            {.name = "max_processes_per_uid", .type = PF_UINT, .min = 1, .max = 10000000},
+            {.name = "max_waiting", .type = PF_UINT, .min = 1, .max = 1000000},
+            {.name = "max_output", .type = PF_UINT, .min = 65536, .max = 1ll << 34},
             {.name = "grace", .type = PF_SECONDS, .max = 86400},
+            {.name = "idle_timeout", .type = PF_SECONDS, .max = 86400},
         };
-        uint64_t *unums[] = {&cfg->socket_mode, &cfg->history, &cfg->max_message,
-                             &cfg->queue_max_message};
-        bool *has[] = {&cfg->has_socket_mode, &cfg->has_history, &cfg->has_max_message,
-                       &cfg->has_queue_max_message, &cfg->has_grace};
+        uint64_t *unums[] = {
+            &cfg->socket_mode,           &cfg->history,         &cfg->max_message,
+            &cfg->queue_max_message,     &cfg->max_connections, &cfg->max_processes,
+            &cfg->max_processes_per_uid, &cfg->max_waiting,     &cfg->max_output};
+        double *dnums[] = {&cfg->grace, &cfg->idle_timeout};
+        bool *has[] = {&cfg->has_socket_mode,
+                       &cfg->has_history,
+                       &cfg->has_max_message,
+                       &cfg->has_queue_max_message,
+                       &cfg->has_max_connections,
+                       &cfg->has_max_processes,
+                       &cfg->has_max_processes_per_uid,
+                       &cfg->has_max_waiting,
+                       &cfg->has_max_output,
+                       &cfg->has_grace,
+                       &cfg->has_idle_timeout};
         struct proto_error err;
         size_t i;
 
@@ -256,7 +274,7 @@ config_daemon_key(struct config_parse *cp, const char *key, const char *value)
                         return 0;
                 }
                 if (f.type == PF_SECONDS)
-                        cfg->grace = v.d;
+                        *dnums[i - sizeof unums / sizeof unums[0]] = v.d;
                 else
                         *unums[i] = v.u;
                 *has[i] = true;

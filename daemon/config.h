@@ -42,8 +42,11 @@ struct config {
         const char *socket, *state_dir, *log_level, *socket_group;
         uint64_t socket_mode, history, max_message, queue_max_message;
         bool has_socket_mode, has_history, has_max_message, has_queue_max_message;
-        double grace;
-        bool has_grace;
+        uint64_t max_connections, max_processes, max_processes_per_uid, max_waiting, max_output;
+        bool has_max_connections, has_max_processes, has_max_processes_per_uid, has_max_waiting,
+            has_max_output;
+        double grace, idle_timeout;
+        bool has_grace, has_idle_timeout;
         struct config_queue *queues;
         size_t nqueues;
         struct config_pool *pools;

@@ -77,6 +77,7 @@ conn_kill(struct conn *c)
                 queue_release_conn(d->queues, c);
         bufferevent_disable(c->bev, EV_READ | EV_WRITE);
         TAILQ_REMOVE(&d->conns, c, entry);
+        d->nconns--;
         TAILQ_INSERT_TAIL(&d->dead_conns, c, entry);
         event_active(d->reap_conns_ev, EV_TIMEOUT, 0);
 }
@@ -110,6 +111,7 @@ conn_new(struct corrald *d, int fd)
          */
         bufferevent_enable(c->bev, EV_READ);
         TAILQ_INSERT_TAIL(&d->conns, c, entry);
+        d->nconns++;
         log_debug("conn %llu: connected (pid %ld, uid %ld)", (unsigned long long)c->id,
                   (long)c->cred.pid, (long)c->cred.uid);
         return c;
@@ -147,6 +149,7 @@ conn_free_all(struct corrald *d)
 
         while ((c = TAILQ_FIRST(&d->conns)) != NULL) {
                 TAILQ_REMOVE(&d->conns, c, entry);
+                d->nconns--;
                 conn_free(c);
         }
         while ((c = TAILQ_FIRST(&d->dead_conns)) != NULL) {
@@ -395,6 +398,27 @@ conn_fail(struct conn *c, const struct proto_msg *msg, const struct proto_error 
         conn_close_after_flush(c);
 }
 
+/*
+ * A client that sent part of a message and stopped gets idle_timeout to
+ * send the rest: otherwise it holds a buffer and a descriptor forever.
+ */
+static void
+conn_arm_idle(struct conn *c)
+{
+        struct timeval tv;
+        double t = c->daemon->config.idle_timeout;
+
+        if (c->dead || c->closing)
+                return;
+        if (proto_reader_pending(c->reader) == 0 || t <= 0) {
+                bufferevent_set_timeouts(c->bev, NULL, NULL);
+                return;
+        }
+        tv.tv_sec = (time_t)t;
+        tv.tv_usec = (suseconds_t)((t - (double)tv.tv_sec) * 1e6);
+        bufferevent_set_timeouts(c->bev, &tv, NULL);
+}
+
 static void
 conn_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -435,6 +459,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
         }
         c->in_read = false;
         conn_flush(c);
+        conn_arm_idle(c);
 }
 
 static void
@@ -462,6 +487,12 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
         struct conn *c = arg;
 
+        if (what & BEV_EVENT_TIMEOUT) {
+                log_info("conn %llu: half a message and nothing more for %gs; dropping it",
+                         (unsigned long long)c->id, c->daemon->config.idle_timeout);
+                conn_kill(c);
+                return;
+        }
         if (what & BEV_EVENT_ERROR) {
                 log_debug("conn %llu: %s", (unsigned long long)c->id,
                           evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));

@@ -55,6 +55,25 @@ static const char corrald_usage[] =
     "  -V, --version          print the version and exit\n"
     "  -h, --help             print this help and exit\n";
 
+/*
+ * Each supervised process costs two pipe descriptors (its output): take
+ * the hard limit for ourselves, and give children the limit we found.
+ */
+static void
+corrald_raise_nofile(struct corrald_config *c)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+                return;
+        c->child_nofile = rl;
+        if (rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+                        log_warn("cannot raise the descriptor limit: %s", strerror(errno));
+        }
+}
+
 static void
 corrald_config_default(struct corrald_config *c)
 {
@@ -64,6 +83,10 @@ corrald_config_default(struct corrald_config *c)
         proto_limits_default(&c->limits);
         c->max_waiting = 1024;
         c->max_output = 64 * 1024 * 1024;
+        c->max_connections = 1024;
+        c->max_processes = 10000;
+        c->max_processes_per_uid = 1000;
+        c->idle_timeout = 30;
         c->max_event_backlog = 4 * 1024 * 1024;
         c->queue_max_message = 8 * 1024 * 1024;
         c->socket_mode = 0660;
@@ -400,6 +423,7 @@ main(int argc, char **argv)
         if (d.reap_conns_ev == NULL || d.stop_timer == NULL)
                 fatalx("cannot create the daemon's events");
         method_table_check();
+        corrald_raise_nofile(&d.config);
         d.processes = process_table_new(&d);
         d.pools = pool_table_new(&d);
         d.queues = queue_table_new(&d);
@@ -436,17 +460,18 @@ main(int argc, char **argv)
                 free(cause);
                 cause = NULL;
         }
+        /* Queues are whole before the first client can ask for them. */
+        if (queue_table_restore(d.queues, &cause) != 0) {
+                log_error("%s", cause);
+                free(cause);
+                cause = NULL;
+        }
         if ((d.server = server_new(&d, d.config.socket_path, &cause)) == NULL) {
                 log_error("%s", cause);
                 free(cause);
                 config_free(cfg);
                 corrald_free(&d);
                 return 1;
-        }
-        if (queue_table_restore(d.queues, &cause) != 0) {
-                log_error("%s", cause);
-                free(cause);
-                cause = NULL;
         }
         if (config_apply_startup(&d, cfg, &cause) != 0) {
                 log_error("%s", cause);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <msgpack.h>
@@ -41,11 +42,16 @@ struct corrald_config {
         unsigned history;     /* ended process records kept */
         double default_grace; /* seconds between the stop signal and KILL */
         struct proto_limits limits;
-        unsigned max_waiting;     /* requests parked per connection */
-        size_t max_output;        /* bytes queued to one client before it is dropped */
-        size_t max_event_backlog; /* bytes of events queued to a subscriber before overflow */
-        char *state_dir;          /* durable queues' logs */
-        size_t queue_max_message; /* bytes of one queue message */
+        unsigned max_waiting;           /* requests parked per connection */
+        size_t max_output;              /* bytes queued to one client before it is dropped */
+        unsigned max_connections;       /* beyond it new clients are refused */
+        unsigned max_processes;         /* live processes in all */
+        unsigned max_processes_per_uid; /* live processes one non-root client may own */
+        double idle_timeout;        /* a client that stops halfway through a message is dropped */
+        struct rlimit child_nofile; /* the descriptor limit corrald started with, for children */
+        size_t max_event_backlog;   /* bytes of events queued to a subscriber before overflow */
+        char *state_dir;            /* durable queues' logs */
+        size_t queue_max_message;   /* bytes of one queue message */
 };
 
 struct corrald {
@@ -63,6 +69,7 @@ struct corrald {
         struct follows *follows;     /* output-follow.c's followers */
         struct conn_list conns;
         struct conn_list dead_conns; /* freed from the loop, never in their own callbacks */
+        unsigned nconns;
         struct event *reap_conns_ev;
         struct event *sig_ev[6];
         struct event *stop_timer; /* bounds the final flush at shutdown */

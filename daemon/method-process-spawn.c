@@ -61,6 +61,14 @@ spawn_run(struct request *req, const void *params)
                               ps.pool->name);
                 return METHOD_DONE;
         }
+        ps.owner = req->conn != NULL ? conn_peer_uid(req->conn) : geteuid();
+        if (req->conn != NULL && conn_grant(req->conn)->level != ACCESS_FULL &&
+            process_table_owned(d->processes, ps.owner) >= d->config.max_processes_per_uid) {
+                request_error(req, PROTO_E_LIMIT_REACHED, NULL,
+                              "uid %ld already has %u live processes (the limit)", (long)ps.owner,
+                              d->config.max_processes_per_uid);
+                return METHOD_DONE;
+        }
         /*
          * No privilege escalation: when corrald is root, a client that is
          * not runs its children as itself — unless its rule lets it use

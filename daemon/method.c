@@ -17,17 +17,17 @@
 /* Sorted by name for bsearch (checked at start-up by method_table_check). */
 static const struct method *const method_table[] = {
     &method_daemon_hello,       &method_daemon_ping,     &method_daemon_reload,
-    &method_daemon_reopen_logs, &method_daemon_shutdown, &method_events_subscribe,
-    &method_pool_close,         &method_pool_create,     &method_pool_delete,
-    &method_pool_info,          &method_pool_join,       &method_pool_list,
-    &method_pool_restart,       &method_pool_scale,      &method_pool_terminate,
-    &method_process_info,       &method_process_join,    &method_process_list,
-    &method_process_logs,       &method_process_restart, &method_process_signal,
-    &method_process_spawn,      &method_process_start,   &method_process_terminate,
-    &method_queue_ack,          &method_queue_create,    &method_queue_delete,
-    &method_queue_get,          &method_queue_info,      &method_queue_list,
-    &method_queue_nack,         &method_queue_peek,      &method_queue_purge,
-    &method_queue_put,          &method_queue_touch,
+    &method_daemon_reopen_logs, &method_daemon_shutdown, &method_daemon_stats,
+    &method_events_subscribe,   &method_pool_close,      &method_pool_create,
+    &method_pool_delete,        &method_pool_info,       &method_pool_join,
+    &method_pool_list,          &method_pool_restart,    &method_pool_scale,
+    &method_pool_terminate,     &method_process_info,    &method_process_join,
+    &method_process_list,       &method_process_logs,    &method_process_restart,
+    &method_process_signal,     &method_process_spawn,   &method_process_start,
+    &method_process_terminate,  &method_queue_ack,       &method_queue_create,
+    &method_queue_delete,       &method_queue_get,       &method_queue_info,
+    &method_queue_list,         &method_queue_nack,      &method_queue_peek,
+    &method_queue_purge,        &method_queue_put,       &method_queue_touch,
 };
 #define METHOD_COUNT (sizeof method_table / sizeof method_table[0])
 

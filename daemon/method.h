@@ -93,5 +93,6 @@ extern const struct method method_queue_peek;
 extern const struct method method_process_logs;
 extern const struct method method_daemon_reopen_logs;
 extern const struct method method_daemon_reload;
+extern const struct method method_daemon_stats;
 
 #endif

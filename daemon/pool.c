@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -347,6 +348,7 @@ pool_start_worker(struct pool *pool, unsigned index, struct proto_error *err)
         ps.extra_env = (const char *const *)env;
         ps.worker_index = (int)index;
         ps.privs = NULL;
+        ps.owner = geteuid();
         p = process_new(pool->table->daemon->processes, &ps, err);
         pool_strv_free(env);
         if (p != NULL && index < pool->nworkers)
@@ -406,6 +408,7 @@ pool_start_job(struct pool *pool)
         xasprintf(&env[3], "CORRAL_ATTEMPT=%u", attempt);
         env[4] = NULL;
         memset(&ps, 0, sizeof ps);
+        ps.owner = geteuid();
         ps.sp = &sp;
         ps.pool = pool;
         ps.extra_env = (const char *const *)env;

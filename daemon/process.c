@@ -151,6 +151,20 @@ process_table_live(const struct process_table *t)
 }
 
 unsigned
+process_table_owned(const struct process_table *t, uid_t uid)
+{
+        const struct process *p;
+        unsigned n = 0;
+
+        TAILQ_FOREACH(p, &t->all, entry)
+        {
+                if (p->owner == uid && !process_is_final(p))
+                        n++;
+        }
+        return n;
+}
+
+unsigned
 process_table_running(const struct process_table *t)
 {
         return t->running;
@@ -315,6 +329,7 @@ process_exec(struct process *p, struct proto_error *err)
 
         /* Who it runs as: its own (a client's identity), else its pool's settings. */
         req.privs = p->privs != NULL ? p->privs : p->pool != NULL ? p->pool->privs : NULL;
+        req.nofile = &p->table->daemon->config.child_nofile;
         overrides = process_env_overrides(p, &notify_var);
         if (overrides[0] != NULL || p->env_clear)
                 req.envp = env = spawn_env_build((const char *const *)overrides, p->env_clear);
@@ -432,6 +447,7 @@ process_alloc(struct process_table *t, const struct process_spec *ps,
         p->stdin_queue = sp->stdin_queue != NULL ? xstrdup(sp->stdin_queue) : NULL;
         p->extra_env = process_strv_copy(ps->extra_env, (size_t)-1);
         p->privs = ps->privs;
+        p->owner = ps->owner;
         p->worker_index = ps->worker_index;
         p->policy = ps->pool->defaults;
         policy_apply(&p->policy, &sp->policy);
@@ -498,6 +514,13 @@ process_new(struct process_table *t, const struct process_spec *ps, struct proto
         struct output_config ocfg;
         bool now;
 
+        if (t->live >= t->daemon->config.max_processes) {
+                proto_error_set(err, PROTO_E_LIMIT_REACHED, NULL,
+                                "corrald supervises at most %u live processes",
+                                t->daemon->config.max_processes);
+                privs_free(ps->privs);
+                return NULL;
+        }
         if (name != NULL && (o = process_find_name(t, name)) != NULL && !process_is_final(o)) {
                 proto_error_set(err, PROTO_E_EXISTS, "name",
                                 "a process named '%s' is still alive (id %llu)", name,

@@ -105,6 +105,7 @@ struct process {
         struct stdin_feed *feed;
         struct output *output;     /* stdout and stderr, and the buffered lines */
         struct spawn_privs *privs; /* who it runs as, if not its pool's settings (owned) */
+        uid_t owner;               /* the client that spawned it (corrald's uid for its own) */
 
         uint64_t *after; /* ids it waits for; 0 once satisfied */
         unsigned nafter;
@@ -126,6 +127,8 @@ void process_table_free(struct process_table *);
 /* Processes that have not reached a final state. */
 unsigned process_table_live(const struct process_table *);
 unsigned process_table_running(const struct process_table *);
+/* Live processes a client spawned. */
+unsigned process_table_owned(const struct process_table *, uid_t);
 struct process_list *process_table_list(struct process_table *);
 
 /* Look up by id or by name (the newest with that name); NULL if none. */
@@ -143,6 +146,7 @@ struct process_spec {
         const char *const *extra_env; /* pool-provided variables */
         int worker_index;
         struct spawn_privs *privs; /* given to the process (process_new always takes it), or NULL */
+        uid_t owner;
 };
 
 /*

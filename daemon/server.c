@@ -150,7 +150,27 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *
 {
         struct server *s = arg;
 
-        conn_new(s->daemon, fd);
+        struct corrald *d = s->daemon;
+
+        /* Past the limit, a polite refusal: one error, then the door closes. */
+        if (d->nconns >= d->config.max_connections) {
+                struct proto_error err;
+                msgpack_sbuffer sb;
+                msgpack_packer pk;
+
+                proto_error_set(&err, PROTO_E_LIMIT_REACHED, NULL,
+                                "corrald serves at most %u connections", d->config.max_connections);
+                msgpack_sbuffer_init(&sb);
+                msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+                proto_pack_error_response(&pk, false, 0, &err);
+                if (send(fd, sb.data, sb.size, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+                        log_debug("refusing a connection: %s", strerror(errno));
+                msgpack_sbuffer_destroy(&sb);
+                close(fd);
+                log_warn("connection refused: %u connections already", d->nconns);
+                return;
+        }
+        conn_new(d, fd);
 }
 
 static void

@@ -293,6 +293,10 @@ spawn_child_main(void *arg)
                 spawn_child_fail(c, "setsid", errno);
         if ((error = spawn_child_stdio(req, &step)) != 0)
                 spawn_child_fail(c, step, error);
+        /* corrald raised its own descriptor limit; children start from the usual one. */
+        if (req->nofile != NULL &&
+            syscall(SYS_prlimit64, 0L, (long)RLIMIT_NOFILE, req->nofile, NULL) == -1)
+                spawn_child_fail(c, "limits", errno);
         /* Before chdir: the working directory is entered as the user it runs as. */
         if (req->privs != NULL && (error = spawn_child_privs(req->privs, &step)) != 0)
                 spawn_child_fail(c, step, error);

@@ -56,6 +56,7 @@ struct spawn_req {
         int stdout_fd;     /* with SPAWN_STDOUT; else /dev/null */
         int stderr_fd;     /* with SPAWN_STDERR; else /dev/null (may equal stdout_fd) */
         const struct spawn_privs *privs; /* NULL: none */
+        const struct rlimit *nofile;     /* the descriptor limit to give back, or NULL */
 };
 
 /*

@@ -352,5 +352,6 @@ extern const struct proto_params_spec proto_spec_queue_peek;
 extern const struct proto_params_spec proto_spec_process_logs;
 extern const struct proto_params_spec proto_spec_daemon_reopen_logs;
 extern const struct proto_params_spec proto_spec_daemon_reload;
+extern const struct proto_params_spec proto_spec_daemon_stats;
 
 #endif

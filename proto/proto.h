@@ -65,6 +65,7 @@
 #define PROTO_M_PROCESS_LOGS      "process.logs"
 #define PROTO_M_DAEMON_REOPEN_LOGS "daemon.reopen_logs"
 #define PROTO_M_DAEMON_RELOAD     "daemon.reload"
+#define PROTO_M_DAEMON_STATS      "daemon.stats"
 
 enum proto_msg_type {
         PROTO_REQUEST = 0,

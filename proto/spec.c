@@ -664,6 +664,8 @@ const struct proto_params_spec proto_spec_process_logs = {
     .size = sizeof(struct proto_p_logs),
     .check = check_logs,
 };
+const struct proto_params_spec proto_spec_daemon_stats = {.method = PROTO_M_DAEMON_STATS,
+                                                          .size = sizeof(struct proto_p_none)};
 const struct proto_params_spec proto_spec_daemon_reload = {.method = PROTO_M_DAEMON_RELOAD,
                                                            .size = sizeof(struct proto_p_none)};
 const struct proto_params_spec proto_spec_daemon_reopen_logs = {
@@ -681,7 +683,7 @@ static const struct proto_params_spec *const specs[] = {
     &proto_spec_queue_purge,        &proto_spec_queue_delete,    &proto_spec_queue_put,
     &proto_spec_queue_get,          &proto_spec_queue_ack,       &proto_spec_queue_nack,
     &proto_spec_queue_touch,        &proto_spec_queue_peek,      &proto_spec_process_logs,
-    &proto_spec_daemon_reopen_logs, &proto_spec_daemon_reload,
+    &proto_spec_daemon_reopen_logs, &proto_spec_daemon_reload,   &proto_spec_daemon_stats,
 };
 
 const struct proto_params_spec *

@@ -285,7 +285,7 @@ t_acked_stay_acked(void)
 {
         static struct q_msg msgs[32];
         struct q_msg m;
-        char data[16];
+        char data[32];
         size_t n;
 
         setup();
@@ -354,7 +354,7 @@ static void
 damaged_tail(void (*damage)(const char *path, long long size))
 {
         static struct q_msg msgs[16];
-        char data[16];
+        char data[32];
         long long size;
         size_t n;
 

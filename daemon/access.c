@@ -16,6 +16,7 @@
 #include "log.h"
 #include "method.h"
 #include "process.h"
+#include "strv.h"
 #include "xmalloc.h"
 
 struct access_rule {
@@ -31,32 +32,6 @@ struct access_rules {
         size_t n;
 };
 
-static void
-access_strv_free(char **v)
-{
-        char **p;
-
-        for (p = v; p != NULL && *p != NULL; p++)
-                free(*p);
-        free(v);
-}
-
-static char **
-access_strv_copy(char *const *v)
-{
-        size_t n = 0, i;
-        char **c;
-
-        if (v == NULL)
-                return NULL;
-        while (v[n] != NULL)
-                n++;
-        c = xcalloc(n + 1, sizeof *c);
-        for (i = 0; i < n; i++)
-                c[i] = xstrdup(v[i]);
-        return c;
-}
-
 /* "a,b,c" into a NULL-terminated list; -1 if a name is not valid. */
 static int
 access_list(const char *s, char ***out, const char **why)
@@ -70,7 +45,7 @@ access_list(const char *s, char ***out, const char **why)
                         free(copy);
                         v = xreallocarray(v, n + 1, sizeof *v);
                         v[n] = NULL;
-                        access_strv_free(v);
+                        strv_free(v);
                         return -1;
                 }
                 v = xreallocarray(v, n + 2, sizeof *v);
@@ -143,8 +118,8 @@ access_parse_rule(const struct access_rule_text *t, struct access_rule *r, char 
         ret = 0;
 out:
         if (ret != 0) {
-                access_strv_free(r->pools);
-                access_strv_free(r->queues);
+                strv_free(r->pools);
+                strv_free(r->queues);
         }
         free(what);
         return ret;
@@ -175,8 +150,8 @@ access_rules_free(struct access_rules *rs)
         if (rs == NULL)
                 return;
         for (i = 0; i < rs->n; i++) {
-                access_strv_free(rs->v[i].pools);
-                access_strv_free(rs->v[i].queues);
+                strv_free(rs->v[i].pools);
+                strv_free(rs->v[i].queues);
         }
         free(rs->v);
         free(rs);
@@ -239,16 +214,16 @@ access_grant_for(const struct access_rules *rs, uid_t uid, gid_t gid, pid_t pid,
         if (match == NULL)
                 return;
         g->level = match->level;
-        g->pools = access_strv_copy(match->pools);
-        g->queues = access_strv_copy(match->queues);
+        g->pools = strv_copy((const char *const *)match->pools, (size_t)-1);
+        g->queues = strv_copy((const char *const *)match->queues, (size_t)-1);
         g->other_user = match->pool_user;
 }
 
 void
 access_grant_clear(struct access_grant *g)
 {
-        access_strv_free(g->pools);
-        access_strv_free(g->queues);
+        strv_free(g->pools);
+        strv_free(g->queues);
         memset(g, 0, sizeof *g);
 }
 

@@ -14,6 +14,7 @@
 #include "process-table.h"
 #include "process.h"
 #include "queue.h"
+#include "strv.h"
 #include "xmalloc.h"
 
 struct subscriber {
@@ -60,37 +61,11 @@ events_new(struct corrald *d)
         return ev;
 }
 
-static char **
-events_strv_copy(const char *const *v)
-{
-        size_t n = 0, i;
-        char **c;
-
-        if (v == NULL)
-                return NULL;
-        while (v[n] != NULL)
-                n++;
-        c = xcalloc(n + 1, sizeof *c);
-        for (i = 0; i < n; i++)
-                c[i] = xstrdup(v[i]);
-        return c;
-}
-
-static void
-events_strv_free(char **v)
-{
-        char **a;
-
-        for (a = v; a != NULL && *a != NULL; a++)
-                free(*a);
-        free(v);
-}
-
 static void
 subscriber_free(struct subscriber *s)
 {
-        events_strv_free(s->pools);
-        events_strv_free(s->types);
+        strv_free(s->pools);
+        strv_free(s->types);
         free(s);
 }
 
@@ -119,8 +94,8 @@ events_subscribe(struct events *ev, struct conn *c, const char *const *pools,
         events_unsubscribe(ev, c);
         s = xcalloc(1, sizeof *s);
         s->conn = c;
-        s->pools = events_strv_copy(pools);
-        s->types = events_strv_copy(types);
+        s->pools = strv_copy(pools, (size_t)-1);
+        s->types = strv_copy(types, (size_t)-1);
         TAILQ_INSERT_TAIL(&ev->subs, s, entry);
         ev->count++;
         conn_set_subscribed(c, true);

@@ -21,6 +21,7 @@
 #include "privs.h"
 #include "process-table.h"
 #include "queue.h"
+#include "strv.h"
 #include "xmalloc.h"
 
 struct pool_table {
@@ -55,27 +56,17 @@ pool_alloc(struct pool_table *pt, const char *name)
 }
 
 static void
-pool_strv_free(char **v)
-{
-        char **a;
-
-        for (a = v; a != NULL && *a != NULL; a++)
-                free(*a);
-        free(v);
-}
-
-static void
 pool_free(struct pool *pool)
 {
         output_config_clear(&pool->output);
         privs_free(pool->privs);
         free(pool->config_fp);
-        pool_strv_free(pool->consume.argv);
-        pool_strv_free(pool->consume.env);
+        strv_free(pool->consume.argv);
+        strv_free(pool->consume.env);
         free(pool->consume.cwd);
         free(pool->consume.queue);
-        pool_strv_free(pool->replicas.argv);
-        pool_strv_free(pool->replicas.env);
+        strv_free(pool->replicas.argv);
+        strv_free(pool->replicas.env);
         free(pool->replicas.cwd);
         free(pool->workers);
         free(pool->roll);
@@ -316,16 +307,6 @@ pool_worker_env(const struct pool *pool, unsigned index)
         return env;
 }
 
-static size_t
-pool_strv_len(char *const *v)
-{
-        size_t n = 0;
-
-        while (v != NULL && v[n] != NULL)
-                n++;
-        return n;
-}
-
 /* Start replica number index. */
 static struct process *
 pool_start_worker(struct pool *pool, unsigned index, struct proto_error *err)
@@ -337,9 +318,9 @@ pool_start_worker(struct pool *pool, unsigned index, struct proto_error *err)
 
         memset(&sp, 0, sizeof sp);
         sp.argv = (const char **)pool->replicas.argv;
-        sp.argc = pool_strv_len(pool->replicas.argv);
+        sp.argc = strv_len((const char *const *)pool->replicas.argv);
         sp.env = (const char **)pool->replicas.env;
-        sp.nenv = pool_strv_len(pool->replicas.env);
+        sp.nenv = strv_len((const char *const *)pool->replicas.env);
         sp.cwd = pool->replicas.cwd;
         snprintf(name, sizeof name, "%s.%u", pool->name, index);
         ps.sp = &sp;
@@ -350,24 +331,10 @@ pool_start_worker(struct pool *pool, unsigned index, struct proto_error *err)
         ps.privs = NULL;
         ps.owner = geteuid();
         p = process_new(pool->table->daemon->processes, &ps, err);
-        pool_strv_free(env);
+        strv_free(env);
         if (p != NULL && index < pool->nworkers)
                 pool->workers[index] = p;
         return p;
-}
-
-static char **
-pool_strv_copy(const char **v, size_t n)
-{
-        char **c;
-        size_t i;
-
-        if (v == NULL)
-                return NULL;
-        c = xcalloc(n + 1, sizeof *c);
-        for (i = 0; i < n; i++)
-                c[i] = xstrdup(v[i]);
-        return c;
 }
 
 /* Take a message and run the pool's command on it; false if there is none to take. */
@@ -392,9 +359,9 @@ pool_start_job(struct pool *pool)
         attempt = m->attempts;
         memset(&sp, 0, sizeof sp);
         sp.argv = (const char **)pool->consume.argv;
-        sp.argc = pool_strv_len(pool->consume.argv);
+        sp.argc = strv_len((const char *const *)pool->consume.argv);
         sp.env = (const char **)pool->consume.env;
-        sp.nenv = pool_strv_len(pool->consume.env);
+        sp.nenv = strv_len((const char *const *)pool->consume.env);
         sp.cwd = pool->consume.cwd;
         sp.stdin_data = m->data;
         sp.stdin_len = m->len;
@@ -492,8 +459,10 @@ pool_create(struct pool_table *pt, const struct proto_p_pool_create *pc, struct 
 
                 pool->has_consume = true;
                 pool->consume.queue = xstrdup(pc->consume.queue);
-                pool->consume.argv = pool_strv_copy(pc->consume.argv, pc->consume.argc);
-                pool->consume.env = pool_strv_copy(pc->consume.env, pc->consume.nenv);
+                pool->consume.argv =
+                    strv_copy((const char *const *)pc->consume.argv, pc->consume.argc);
+                pool->consume.env =
+                    strv_copy((const char *const *)pc->consume.env, pc->consume.nenv);
                 pool->consume.cwd = pc->consume.cwd ? xstrdup(pc->consume.cwd) : NULL;
                 /* Unlimited jobs would start one process per message: one slot unless told. */
                 if (!pc->has_size)
@@ -512,8 +481,10 @@ pool_create(struct pool_table *pt, const struct proto_p_pool_create *pc, struct 
         /* Announced before its workers start, so their events follow it. */
         events_pool(pt->daemon, pool, "pool.created");
         if (pc->has_replicas) {
-                pool->replicas.argv = pool_strv_copy(pc->replicas.argv, pc->replicas.argc);
-                pool->replicas.env = pool_strv_copy(pc->replicas.env, pc->replicas.nenv);
+                pool->replicas.argv =
+                    strv_copy((const char *const *)pc->replicas.argv, pc->replicas.argc);
+                pool->replicas.env =
+                    strv_copy((const char *const *)pc->replicas.env, pc->replicas.nenv);
                 pool->replicas.cwd = pc->replicas.cwd ? xstrdup(pc->replicas.cwd) : NULL;
                 pool->creating = true;
                 if (pool_scale(pool, (unsigned)pc->replicas.count, err) != 0 &&
@@ -560,19 +531,23 @@ pool_redefine(struct pool *pool, const struct proto_p_pool_create *pc, struct pr
         privs_free(pool->privs);
         pool->privs = privs;
         if (pc->has_replicas) {
-                pool_strv_free(pool->replicas.argv);
-                pool_strv_free(pool->replicas.env);
+                strv_free(pool->replicas.argv);
+                strv_free(pool->replicas.env);
                 free(pool->replicas.cwd);
-                pool->replicas.argv = pool_strv_copy(pc->replicas.argv, pc->replicas.argc);
-                pool->replicas.env = pool_strv_copy(pc->replicas.env, pc->replicas.nenv);
+                pool->replicas.argv =
+                    strv_copy((const char *const *)pc->replicas.argv, pc->replicas.argc);
+                pool->replicas.env =
+                    strv_copy((const char *const *)pc->replicas.env, pc->replicas.nenv);
                 pool->replicas.cwd = pc->replicas.cwd ? xstrdup(pc->replicas.cwd) : NULL;
         }
         if (pc->has_consume) {
-                pool_strv_free(pool->consume.argv);
-                pool_strv_free(pool->consume.env);
+                strv_free(pool->consume.argv);
+                strv_free(pool->consume.env);
                 free(pool->consume.cwd);
-                pool->consume.argv = pool_strv_copy(pc->consume.argv, pc->consume.argc);
-                pool->consume.env = pool_strv_copy(pc->consume.env, pc->consume.nenv);
+                pool->consume.argv =
+                    strv_copy((const char *const *)pc->consume.argv, pc->consume.argc);
+                pool->consume.env =
+                    strv_copy((const char *const *)pc->consume.env, pc->consume.nenv);
                 pool->consume.cwd = pc->consume.cwd ? xstrdup(pc->consume.cwd) : NULL;
         }
         /* Replicas run the pool's command: they take the new one at their restart. */
@@ -791,7 +766,7 @@ pool_pack(const struct pool *pool, msgpack_packer *pk)
         proto_pack_kv_bool(pk, "rolling", pool->nroll > 0);
         proto_pack_str(pk, "replicas");
         if (pool->has_replicas) {
-                size_t argc = pool_strv_len(pool->replicas.argv), i;
+                size_t argc = strv_len((const char *const *)pool->replicas.argv), i;
 
                 msgpack_pack_map(pk, 3);
                 proto_pack_kv_uint(pk, "count", pool->replicas.count);
@@ -807,7 +782,7 @@ pool_pack(const struct pool *pool, msgpack_packer *pk)
                 msgpack_pack_nil(pk);
         proto_pack_str(pk, "consume");
         if (pool->has_consume) {
-                size_t argc = pool_strv_len(pool->consume.argv), i;
+                size_t argc = strv_len((const char *const *)pool->consume.argv), i;
 
                 msgpack_pack_map(pk, 3);
                 proto_pack_kv_str(pk, "queue", pool->consume.queue);

@@ -25,6 +25,7 @@
 #include "process.h"
 #include "queue.h"
 #include "spawn.h"
+#include "strv.h"
 #include "stdin-feed.h"
 #include "xmalloc.h"
 
@@ -94,16 +95,6 @@ process_noop_free(void *p)
 {
 }
 
-static void
-process_strv_free(char **v)
-{
-        char **a;
-
-        for (a = v; a != NULL && *a != NULL; a++)
-                free(*a);
-        free(v);
-}
-
 void
 process_free(struct process *p)
 {
@@ -112,9 +103,9 @@ process_free(struct process *p)
         stdin_feed_free(p->feed);
         output_free(p->output);
         privs_free(p->privs);
-        process_strv_free(p->argv);
-        process_strv_free(p->env);
-        process_strv_free(p->extra_env);
+        strv_free(p->argv);
+        strv_free(p->env);
+        strv_free(p->extra_env);
         free(p->cwd);
         free(p->stdin_data);
         free(p->stdin_queue);
@@ -269,38 +260,12 @@ process_default_name(struct process_table *t, const char *argv0, uint64_t id)
         }
 }
 
-static char **
-process_strv_copy(const char *const *v, size_t n)
-{
-        char **copy;
-        size_t i;
-
-        if (v == NULL)
-                return NULL;
-        if (n == (size_t)-1)
-                for (n = 0; v[n] != NULL; n++)
-                        ;
-        copy = xcalloc(n + 1, sizeof *copy);
-        for (i = 0; i < n; i++)
-                copy[i] = xstrdup(v[i]);
-        return copy;
-}
-
-static size_t
-process_strv_len(char *const *v)
-{
-        size_t n = 0;
-
-        while (v != NULL && v[n] != NULL)
-                n++;
-        return n;
-}
-
 /* The overrides a run gets: its own, its pool's, and NOTIFY_SOCKET. */
 static char **
 process_env_overrides(const struct process *p, char **notify_var)
 {
-        size_t n1 = process_strv_len(p->env), n2 = process_strv_len(p->extra_env), i = 0;
+        size_t n1 = strv_len((const char *const *)p->env),
+               n2 = strv_len((const char *const *)p->extra_env), i = 0;
         const char *path = notify_path(p->table->daemon->notify);
         char **all = xcalloc(n1 + n2 + 2, sizeof *all);
 
@@ -434,8 +399,8 @@ process_alloc(struct process_table *t, const struct process_spec *ps,
         p->table = t;
         p->pool = ps->pool;
         p->pool_name = xstrdup(ps->pool->name);
-        p->argv = process_strv_copy(sp->argv, sp->argc);
-        p->env = process_strv_copy(sp->env, sp->nenv);
+        p->argv = strv_copy(sp->argv, sp->argc);
+        p->env = strv_copy(sp->env, sp->nenv);
         p->env_clear = sp->env_clear;
         p->cwd = sp->cwd != NULL ? xstrdup(sp->cwd) : NULL;
         if (sp->has_stdin) {
@@ -445,7 +410,7 @@ process_alloc(struct process_table *t, const struct process_spec *ps,
                 memcpy(p->stdin_data, sp->stdin_data, sp->stdin_len);
         }
         p->stdin_queue = sp->stdin_queue != NULL ? xstrdup(sp->stdin_queue) : NULL;
-        p->extra_env = process_strv_copy(ps->extra_env, (size_t)-1);
+        p->extra_env = strv_copy(ps->extra_env, (size_t)-1);
         p->privs = ps->privs;
         p->owner = ps->owner;
         p->worker_index = ps->worker_index;
@@ -470,11 +435,11 @@ process_redefine(struct process *p, const char *const *argv, const char *const *
 {
         unsigned burst = p->policy.start_limit_burst;
 
-        process_strv_free(p->argv);
-        process_strv_free(p->env);
+        strv_free(p->argv);
+        strv_free(p->env);
         free(p->cwd);
-        p->argv = process_strv_copy(argv, (size_t)-1);
-        p->env = process_strv_copy(env, (size_t)-1);
+        p->argv = strv_copy(argv, (size_t)-1);
+        p->env = strv_copy(env, (size_t)-1);
         p->cwd = cwd != NULL ? xstrdup(cwd) : NULL;
         p->policy = *pol;
         if (pol->start_limit_burst != burst) {
@@ -668,7 +633,7 @@ process_pack(const struct process *p, msgpack_packer *pk)
 void
 process_pack_extra(const struct process *p, msgpack_packer *pk, unsigned extra)
 {
-        size_t argc = process_strv_len(p->argv), i;
+        size_t argc = strv_len((const char *const *)p->argv), i;
         bool final = process_is_final(p);
         bool exited = p->has_ended_once && p->exit_code >= 0;
         bool signaled = p->has_ended_once && p->term_signal > 0;

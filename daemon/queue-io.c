@@ -148,18 +148,25 @@ queue_wait_ready(struct queue *q, struct queue_room_wait *w)
         TAILQ_INSERT_TAIL(&q->ready_waiters, w, entry);
 }
 
-void
-queue_cancel_ready(struct queue *q, struct queue_room_wait *w)
+/* Take w off a waiter list, if it is on it. */
+static void
+queue_waiter_remove(struct queue_room_list *list, struct queue_room_wait *w)
 {
         struct queue_room_wait *x;
 
-        TAILQ_FOREACH(x, &q->ready_waiters, entry)
+        TAILQ_FOREACH(x, list, entry)
         {
                 if (x == w) {
-                        TAILQ_REMOVE(&q->ready_waiters, w, entry);
+                        TAILQ_REMOVE(list, w, entry);
                         return;
                 }
         }
+}
+
+void
+queue_cancel_ready(struct queue *q, struct queue_room_wait *w)
+{
+        queue_waiter_remove(&q->ready_waiters, w);
 }
 
 void
@@ -171,15 +178,7 @@ queue_wait_room(struct queue *q, struct queue_room_wait *w)
 void
 queue_cancel_room(struct queue *q, struct queue_room_wait *w)
 {
-        struct queue_room_wait *x;
-
-        TAILQ_FOREACH(x, &q->room_waiters, entry)
-        {
-                if (x == w) {
-                        TAILQ_REMOVE(&q->room_waiters, w, entry);
-                        return;
-                }
-        }
+        queue_waiter_remove(&q->room_waiters, w);
 }
 
 int

@@ -1015,7 +1015,6 @@ test_big_message(void)
         struct buf b;
         char *data = malloc(size);
         size_t off = 0;
-        clock_t t0 = clock();
         int r = 0;
 
         for (size_t i = 0; i < size; i++)
@@ -1043,6 +1042,37 @@ test_big_message(void)
         proto_reader_free(rd);
         buf_free(&b);
         free(data);
+}
+
+/* Many small objects in small reads: the scan resumes, it does not restart. */
+static void
+test_many_objects(void)
+{
+        const uint32_t n = 1000000; /* with the envelope, just under the object limit */
+        struct proto_reader *rd = proto_reader_new(NULL);
+        struct proto_msg msg;
+        struct proto_error e;
+        struct buf b;
+        size_t off = 0;
+        int r = 0;
+
+        buf_init(&b);
+        proto_pack_request_head(&b.pk, 1, "m");
+        msgpack_pack_array(&b.pk, n);
+        for (uint32_t i = 0; i < n; i++)
+                proto_pack_str(&b.pk, "a");
+        while (off < b.sb.size && r == 0) {
+                size_t len = b.sb.size - off < 100 ? b.sb.size - off : 100;
+
+                feed(rd, b.sb.data + off, len);
+                off += len;
+                r = proto_reader_next(rd, &msg, &e);
+        }
+        CHECK(r == 1 && off == b.sb.size && msg.params.via.array.size == n);
+        if (r == 1)
+                proto_msg_clear(&msg);
+        proto_reader_free(rd);
+        buf_free(&b);
 }
 
 /* The buffer is compacted and reused: pending bytes survive space(). */
@@ -1869,6 +1899,7 @@ main(void)
         test_compaction();
         test_header_limits();
         test_big_message();
+        test_many_objects();
         test_params_shape();
         test_params_spawn();
         test_params_targets();

@@ -3,7 +3,7 @@
 
 reader/: byte 0 flags (bit 0: small limits), byte 1 chunk seed, then a
          MessagePack-RPC stream.
-params/: byte 0 method index (order of specs[] in fuzz_params.c), then the
+params/: byte 0 method index (order of methods[] in fuzz_params.c), then the
          params value of a request.
 
 Seeds are named seed-*; crash regressions found by fuzzing are kept as
@@ -16,9 +16,12 @@ import struct
 import msgpack
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The order of methods[] in fuzz_params.c: append only.
 METHODS = ["daemon.hello", "daemon.ping", "daemon.shutdown", "process.spawn",
            "process.join", "process.terminate", "process.signal", "process.info",
-           "process.list"]
+           "process.list", "process.start", "process.restart", "pool.create",
+           "pool.info", "pool.list", "pool.scale", "pool.restart", "pool.close",
+           "pool.join", "pool.terminate", "pool.delete", "events.subscribe"]
 
 PARAMS = {
     "daemon.hello": [[], [{}]],

@@ -1036,8 +1036,6 @@ test_big_message(void)
         CHECK(p.has_stdin && p.stdin_len == size && memcmp(p.stdin_data, data, size) == 0);
         CHECK_STR(p.argv[0], "cat");
         proto_msg_clear(&msg);
-        /* Generous: it takes milliseconds unless something is quadratic. */
-        CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 20.0);
         proto_arena_free(a);
         proto_reader_free(rd);
         buf_free(&b);

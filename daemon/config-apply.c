@@ -20,6 +20,7 @@
 #include "privs.h"
 #include "process.h"
 #include "queue.h"
+#include "state.h"
 #include "systemd.h"
 #include "xmalloc.h"
 
@@ -90,15 +91,21 @@ static int
 config_create_pool(struct corrald *d, const struct config *cfg, const struct config_pool *cp,
                    char **cause)
 {
+        struct proto_p_pool_create pc = cp->pc;
         struct proto_error err;
         struct pool *pool;
+        unsigned saved;
 
-        if ((pool = pool_create(d->pools, &cp->pc, &err)) == NULL) {
+        /* A count changed at runtime (pool.scale) outlives a restart of corrald. */
+        if (pc.has_replicas && state_saved_replicas(d->state, cp->name, &saved))
+                pc.replicas.count = saved;
+        if ((pool = pool_create(d->pools, &pc, &err)) == NULL) {
                 xasprintf(cause, "%s: [pool:%s] %s%s%s", cfg->files, cp->name, err.field,
                           err.field[0] ? ": " : "", err.message);
                 return -1;
         }
         pool->config_fp = xstrdup(cp->fingerprint);
+        pool->config_replicas = (unsigned)cp->pc.replicas.count;
         return 0;
 }
 
@@ -294,10 +301,13 @@ config_reload_pools(struct corrald *d, const struct config *cfg, char **cause)
                                  pool->name);
                         pool_restart(pool);
                 }
+                /* Only a changed count in the file scales: pool.scale at runtime stays. */
                 if (pool->has_replicas && cp->pc.has_replicas &&
-                    pool->replicas.count != cp->pc.replicas.count &&
-                    pool_scale(pool, (unsigned)cp->pc.replicas.count, &err) != 0)
-                        log_warn("pool %s: %s", pool->name, err.message);
+                    cp->pc.replicas.count != pool->config_replicas) {
+                        pool->config_replicas = (unsigned)cp->pc.replicas.count;
+                        if (pool_scale(pool, (unsigned)cp->pc.replicas.count, &err) != 0)
+                                log_warn("pool %s: %s", pool->name, err.message);
+                }
                 pool_schedule(pool);
         }
         return 0;

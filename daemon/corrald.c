@@ -27,6 +27,7 @@
 #include "process.h"
 #include "queue.h"
 #include "server.h"
+#include "state.h"
 #include "systemd.h"
 #include "xmalloc.h"
 
@@ -377,6 +378,7 @@ corrald_free(struct corrald *d)
         free(d->config.config_path);
         free(d->config.socket_group);
         access_rules_free(d->access);
+        state_free(d->state);
 }
 
 int
@@ -427,6 +429,7 @@ main(int argc, char **argv)
         d.processes = process_table_new(&d);
         d.pools = pool_table_new(&d);
         d.queues = queue_table_new(&d);
+        d.state = state_new(&d);
         if (check_only) {
                 /* Everything that can be checked without starting anything. */
                 int r = config_check(&d, cfg, &cause);
@@ -473,6 +476,7 @@ main(int argc, char **argv)
                 corrald_free(&d);
                 return 1;
         }
+        state_load(d.state);
         if (config_apply_startup(&d, cfg, &cause) != 0) {
                 log_error("%s", cause);
                 free(cause);
@@ -481,6 +485,7 @@ main(int argc, char **argv)
                 d.exit_code = 1;
         } else {
                 config_free(cfg);
+                state_restore(d.state);
                 log_info("corrald %s ready (pid %ld)", CORRAL_VERSION, (long)getpid());
                 systemd_ready(d.systemd);
         }

@@ -26,6 +26,7 @@ struct notify;
 struct follows;
 struct systemd;
 struct access_rules;
+struct state;
 struct conn;
 
 TAILQ_HEAD(conn_list, conn);
@@ -65,6 +66,7 @@ struct corrald {
         struct notify *notify;
         struct systemd *systemd;
         struct access_rules *access; /* [access] of the configuration */
+        struct state *state;         /* runtime changes saved across restarts */
         void *filesinks;             /* output-file.c's open log files */
         struct follows *follows;     /* output-follow.c's followers */
         struct conn_list conns;

@@ -4,6 +4,7 @@
 #include "method.h"
 #include "pool.h"
 #include "request.h"
+#include "state.h"
 
 static enum method_result
 pool_close_run(struct request *req, const void *params)
@@ -16,6 +17,7 @@ pool_close_run(struct request *req, const void *params)
         if (!pool->closed) {
                 pool->closed = true;
                 events_pool(req->daemon, pool, "pool.closed");
+                state_changed(req->daemon->state);
         }
         pool_pack(pool, request_result(req));
         request_done(req);

@@ -18,6 +18,7 @@
 #include "events.h"
 #include "log.h"
 #include "pool.h"
+#include "state.h"
 #include "privs.h"
 #include "process-table.h"
 #include "queue.h"
@@ -500,6 +501,7 @@ pool_create(struct pool_table *pt, const struct proto_p_pool_create *pc, struct 
         }
         log_info("pool %s created (size %u%s)", pool->name, pool->size,
                  pool->has_replicas ? ", with replicas" : "");
+        state_changed(pt->daemon->state);
         return pool;
 }
 
@@ -611,6 +613,7 @@ pool_scale(struct pool *pool, unsigned count, struct proto_error *err)
         if (old != count && !pool->creating) {
                 log_info("pool %s scaled from %u to %u", pool->name, old, count);
                 events_pool(pool->table->daemon, pool, "pool.scaled");
+                state_changed(pool->table->daemon->state);
         }
         return 0;
 }
@@ -622,6 +625,7 @@ pool_terminate(struct pool *pool)
 
         if (pool->has_replicas)
                 pool->replicas.count = 0;
+        state_changed(pool->table->daemon->state);
         /* Pending members first, so that no freed slot starts one of them. */
         for (p = TAILQ_FIRST(&pool->pending); p != NULL; p = next) {
                 next = TAILQ_NEXT(p, pending_entry);
@@ -722,6 +726,7 @@ pool_finish_delete(struct pool *pool)
                         q->consumers = pool_table_consumers(pt, q->name);
         }
         log_info("pool %s deleted", pool->name);
+        state_changed(pt->daemon->state);
         events_pool(pt->daemon, pool, "pool.deleted");
         request_waitq_wake(&pool->roll_waiters, pool);
         request_waitq_wake(&pool->delete_waiters, pool);

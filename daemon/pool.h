@@ -49,6 +49,7 @@ struct pool {
         struct output_config output; /* members' stdout/stderr defaults */
         struct spawn_privs *privs;   /* user, group, limits for members; NULL: none */
         char *config_fp;             /* from the configuration file: what its members are */
+        unsigned config_replicas; /* the replicas the file said last (a reload scales on change) */
         bool closed;
         bool deleting;
         bool creating; /* pool.create is starting its replicas */

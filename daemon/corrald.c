@@ -39,8 +39,9 @@ static const char corrald_usage[] =
     "Supervise process pools and queues for clients on a Unix socket.\n"
     "Runs in the foreground; SIGTERM or SIGINT stop it gracefully.\n"
     "\n"
-    "  -c, --config FILE      the configuration file (default /etc/corral/corrald.conf\n"
-    "                         for root, else $XDG_CONFIG_HOME/corral/corrald.conf;\n"
+    "  -c, --config FILE      the configuration file (default $CORRAL_CONFIG, else\n"
+    "                         /etc/corral/corrald.conf for root, else\n"
+    "                         $XDG_CONFIG_HOME/corral/corrald.conf;\n"
     "                         plus the conf.d directory beside it)\n"
     "      --check-config     check the configuration, print what is wrong, and exit\n"
     "  -s, --socket PATH      listen on PATH (default: $CORRAL_SOCKET, else\n"
@@ -49,8 +50,9 @@ static const char corrald_usage[] =
     "      --history N        keep the records of the last N ended processes (1000)\n"
     "      --grace SECONDS    default time between the stop signal and KILL (10)\n"
     "      --max-message BYTES  largest request accepted (16777216)\n"
-    "      --state-dir DIR    durable queues' logs (default: /var/lib/corral for root,\n"
-    "                         else $XDG_STATE_HOME/corral or ~/.local/state/corral)\n"
+    "      --state-dir DIR    durable queues' logs and saved runtime state (default:\n"
+    "                         $CORRAL_STATE_DIR, else /var/lib/corral for root, else\n"
+    "                         $XDG_STATE_HOME/corral or ~/.local/state/corral)\n"
     "      --queue-max-message BYTES  largest queue message (8388608)\n"
     "  -l, --log-level LEVEL  error, warn, info or debug (info)\n"
     "  -V, --version          print the version and exit\n"
@@ -234,6 +236,17 @@ corrald_parse_args(struct corrald_config *c, int argc, char **argv, bool *check_
         if (optind != argc) {
                 fprintf(stderr, "corrald: unexpected argument '%s'\n", argv[optind]);
                 exit(2);
+        }
+        /* Like $CORRAL_SOCKET: the environment names them when the command line does not. */
+        if (c->config_path == NULL && getenv("CORRAL_CONFIG") != NULL &&
+            *getenv("CORRAL_CONFIG") != '\0') {
+                c->config_path = xstrdup(getenv("CORRAL_CONFIG"));
+                c->config_required = true;
+        }
+        if (c->state_dir == NULL && getenv("CORRAL_STATE_DIR") != NULL &&
+            *getenv("CORRAL_STATE_DIR") != '\0') {
+                c->state_dir = xstrdup(getenv("CORRAL_STATE_DIR"));
+                c->cli_state_dir = true;
         }
         if (c->config_path == NULL)
                 c->config_path = corrald_default_config();

@@ -593,19 +593,30 @@ exec_daemon(const struct harness *h, pid_t parent, const char *const *argv)
 void
 harness_launch(struct harness *h, const char *const *extra)
 {
-        const char *argv[32];
+        char state[300];
+        const char *argv[40];
         size_t n = 0;
         double deadline;
         pid_t pid, parent = getpid();
         int status;
 
+        /*
+         * Private state and no configuration file: a test must never read
+         * or write the machine's /etc/corral or /var/lib/corral (extra may
+         * name its own; the last one given wins).
+         */
+        snprintf(state, sizeof state, "%s/state", h->dir);
         argv[n++] = CORRALD_PATH;
         argv[n++] = "--socket";
         argv[n++] = h->sock;
+        argv[n++] = "--state-dir";
+        argv[n++] = state;
+        argv[n++] = "--config";
+        argv[n++] = "/dev/null";
         argv[n++] = "--log-level";
         argv[n++] = "debug";
         for (size_t i = 0; extra != NULL && extra[i] != NULL; i++) {
-                T_ASSERT(n < 31);
+                T_ASSERT(n < 39);
                 argv[n++] = extra[i];
         }
         argv[n] = NULL;

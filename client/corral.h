@@ -178,6 +178,29 @@ struct corral_target {
 };
 
 /*
+ * Where a process's stdout and stderr go, and how much of them is kept;
+ * every field optional (NULL or has_* false: the pool's setting, whose
+ * defaults are capture, capture, 64 KiB, 0 and 5). A destination is one of:
+ *   "capture"     lines kept in a buffer of log_buffer bytes (the oldest
+ *                 dropped when full), read with corral_logs()
+ *   "file:PATH"   appended to PATH (absolute), rotated past log_max_bytes
+ *                 into PATH.1 ... PATH.<log_backups>
+ *   "journal"     one journald entry per line
+ *   "queue:NAME"  one message per line into that queue
+ *   "null", "inherit" (the daemon's own), and for stderr "stdout" (merged)
+ */
+struct corral_output {
+        const char *stdout_to;
+        const char *stderr_to;
+        uint64_t log_buffer; /* bytes */
+        bool has_log_buffer;
+        uint64_t log_max_bytes; /* 0: never rotate */
+        bool has_log_max_bytes;
+        unsigned log_backups;
+        bool has_log_backups;
+};
+
+/*
  * Zero-initialise, then set what you need: fields left zero are not sent.
  * With wait_ready the call answers once the process is ready (state
  * running), or has ended or failed trying; it may first wait for a pool
@@ -202,6 +225,10 @@ struct corral_spawn_opts {
         size_t nafter;
         int priority; /* lower starts first among its pool's pending processes */
         bool has_priority;
+        /* Output (appended): */
+        struct corral_output output;
+        /* Feed its stdin from this queue, one message a line (not with has_stdin). */
+        const char *stdin_queue;
 };
 CORRAL_API int corral_spawn(struct corral *, const struct corral_spawn_opts *,
                             struct corral_process *out, struct corral_error *err);
@@ -209,6 +236,26 @@ CORRAL_API int corral_spawn(struct corral *, const struct corral_spawn_opts *,
 /* timeout < 0: wait forever; 0: poll. Fails with code "timeout" when it expires. */
 CORRAL_API int corral_join(struct corral *, struct corral_target, double timeout,
                            struct corral_process *out, struct corral_error *err);
+
+/*
+ * What a process printed, as kept with its record once it has ended
+ * (subprocess.communicate()): the captured lines of each stream joined by
+ * newlines, the newest 16 KiB at most; lost counts the bytes dropped
+ * before them. Each buffer is NUL-terminated beyond its length (it may
+ * hold NUL bytes), or NULL if empty.
+ */
+struct corral_captured {
+        char *stdout_buf;
+        size_t stdout_len;
+        char *stderr_buf;
+        size_t stderr_len;
+        uint64_t lost;
+};
+CORRAL_API void corral_captured_clear(struct corral_captured *);
+/* corral_join(), and what it printed into *output (clear it after). */
+CORRAL_API int corral_join_output(struct corral *, struct corral_target, double timeout,
+                                  struct corral_process *out, struct corral_captured *output,
+                                  struct corral_error *err);
 
 struct corral_terminate_opts {
         int signal;   /* 0: the daemon's default (TERM) */
@@ -251,11 +298,27 @@ struct corral_replicas {
         const char *cwd;         /* absolute, optional */
         unsigned count;
 };
+/*
+ * A pool that consumes a queue runs argv once per message of queue, in at
+ * most size slots (1 if 0): the message on its stdin, and $CORRAL_QUEUE,
+ * $CORRAL_MSG_ID and $CORRAL_ATTEMPT set. An exit code in the pool's
+ * success_codes acks the message; any other end returns it to the queue
+ * after the pool's restart delay (doubling per attempt).
+ */
+struct corral_consume {
+        const char *queue;       /* required; it must exist */
+        const char *const *argv; /* NULL-terminated, required */
+        const char *const *env;  /* "K=V", NULL-terminated, optional */
+        const char *cwd;         /* absolute, optional */
+};
 struct corral_pool_opts {
         const char *name; /* required */
-        unsigned size;    /* 0: unlimited */
+        unsigned size;    /* 0: unlimited (1 for a consuming pool) */
         struct corral_policy policy;
         const struct corral_replicas *replicas; /* NULL: none */
+        /* Appended: */
+        const struct corral_consume *consume; /* NULL: none; not with replicas */
+        struct corral_output output;          /* its members' defaults */
 };
 
 /* How many members are in each state. */
@@ -280,6 +343,17 @@ struct corral_pool {
         size_t nmembers;
         /* Its defaults, every field given; success_codes belongs to the record. */
         struct corral_policy defaults;
+        /* Appended (NULL or 0 from a daemon that does not send them): */
+        bool has_consume;
+        char *consume_queue;
+        char **consume_argv; /* NULL-terminated */
+        char *consume_cwd;   /* or NULL */
+        /* Its members' output defaults: stdout_to ... log_backups, all given. */
+        char *stdout_to;
+        char *stderr_to;
+        uint64_t log_buffer;
+        uint64_t log_max_bytes;
+        unsigned log_backups;
 };
 CORRAL_API void corral_pool_clear(struct corral_pool *);
 CORRAL_API void corral_pool_list_free(struct corral_pool *, size_t n);
@@ -336,6 +410,8 @@ CORRAL_API int corral_pool_delete(struct corral *, const char *name, struct corr
  *   process.start_limit  id name pool restarts retry_after
  *   pool.created, pool.scaled, pool.closed, pool.joined, pool.restarted,
  *   pool.deleted         pool size replicas closed
+ *   queue.full           queue count bytes (a put found it full)
+ *   queue.dead_lettered  queue msg_id count bytes
  *   overflow             from the daemon (queued limit): this connection read
  *                        events too slowly and the daemon closes it; from
  *                        libcorral (dropped): its queue was full
@@ -388,6 +464,218 @@ typedef int (*corral_event_fn)(const struct corral_event *, void *userdata);
  */
 CORRAL_API int corral_events_run(struct corral *, corral_event_fn fn, void *userdata,
                                  struct corral_error *err);
+
+/*
+ * Queues: named, shared through the daemon (Python's multiprocessing.Queue
+ * with beanstalkd's reliable delivery). A message is ready (lowest
+ * priority first, then oldest), delayed, or reserved (got with ack, until
+ * corral_queue_ack(), nack, the visibility timeout, or the end of the
+ * connection or of the supervised process that got it).
+ */
+enum corral_fsync {
+        CORRAL_FSYNC_DEFAULT = 0, /* not given: batch */
+        CORRAL_FSYNC_BATCH,       /* puts that arrive together share one fdatasync */
+        CORRAL_FSYNC_ALWAYS,      /* one fdatasync per put */
+        CORRAL_FSYNC_NEVER,       /* write only: a power loss may lose recent puts */
+};
+/* "batch", "always", "never"; NULL for DEFAULT or an unknown value. */
+CORRAL_API const char *corral_fsync_name(enum corral_fsync);
+CORRAL_API int corral_fsync_parse(const char *s, enum corral_fsync *out);
+
+/* Zero-initialise, then set what you need. */
+struct corral_queue_opts {
+        const char *name;   /* required */
+        uint64_t maxsize;   /* messages (every state) before put waits; 0: unlimited */
+        uint64_t max_bytes; /* bytes of data before put waits; 0: unlimited */
+        bool durable;       /* keep a log in the daemon's state directory */
+        enum corral_fsync fsync;
+        double visibility_timeout; /* a reservation lasts this long (default 30 s) */
+        bool has_visibility_timeout;
+        unsigned max_attempts;   /* deliveries before a returning message is dead (0: no limit) */
+        const char *dead_letter; /* the queue that gets those (it must exist); NULL: dropped */
+};
+
+/* A queue's record. */
+struct corral_queue_info {
+        char *name;
+        bool durable;
+        char fsync[16]; /* "batch", "always", "never" */
+        uint64_t maxsize;
+        uint64_t max_bytes;
+        double visibility_timeout;
+        unsigned max_attempts;
+        char *dead_letter; /* or NULL */
+        uint64_t count;    /* messages in every state */
+        uint64_t ready;
+        uint64_t reserved;
+        uint64_t delayed;
+        uint64_t bytes;   /* of message data */
+        uint64_t getters; /* requests waiting */
+        uint64_t putters;
+        /* Since the daemon started: */
+        uint64_t total_put;
+        uint64_t total_got;
+        uint64_t total_acked;
+        uint64_t total_expired;
+        uint64_t total_dead_lettered;
+        uint64_t log_bytes; /* the size of a durable queue's log */
+};
+CORRAL_API void corral_queue_clear(struct corral_queue_info *);
+CORRAL_API void corral_queue_list_free(struct corral_queue_info *, size_t n);
+
+/*
+ * A message got or peeked. data is NUL-terminated beyond len (it may hold
+ * NUL bytes), or NULL when len is 0.
+ */
+struct corral_message {
+        uint64_t msg_id;
+        char *data;
+        size_t len;
+        unsigned attempt; /* deliveries of this message, this one included */
+        int priority;
+};
+CORRAL_API void corral_message_clear(struct corral_message *);
+
+/* out may be NULL; otherwise clear it with corral_queue_clear(). */
+CORRAL_API int corral_queue_create(struct corral *, const struct corral_queue_opts *,
+                                   struct corral_queue_info *out, struct corral_error *err);
+CORRAL_API int corral_queue_info(struct corral *, const char *name, struct corral_queue_info *out,
+                                 struct corral_error *err);
+/* *out is an array of *n records; free with corral_queue_list_free. */
+CORRAL_API int corral_queue_list(struct corral *, struct corral_queue_info **out, size_t *n,
+                                 struct corral_error *err);
+/* Drop the ready and delayed messages (reserved ones stay); *purged (may be NULL) counts them. */
+CORRAL_API int corral_queue_purge(struct corral *, const char *name, uint64_t *purged,
+                                  struct corral_error *err);
+/* Remove the queue, its messages and its log; waiting calls get "not_found". */
+CORRAL_API int corral_queue_delete(struct corral *, const char *name, struct corral_error *err);
+
+struct corral_put_opts {
+        int priority; /* lower is delivered first */
+        double delay; /* visible only after this long */
+        /*
+         * When the queue is full: how long to wait for room (0: fail at
+         * once with code "full"); without has_timeout, as long as it takes.
+         */
+        double timeout;
+        bool has_timeout;
+};
+/* Put len bytes; opts may be NULL. *msg_id (may be NULL) is the new message's id. */
+CORRAL_API int corral_queue_put(struct corral *, const char *queue, const void *data, size_t len,
+                                const struct corral_put_opts *, uint64_t *msg_id,
+                                struct corral_error *err);
+/*
+ * Take the next ready message, waiting up to timeout seconds (< 0:
+ * forever; 0: fail at once) for one; fails with code "empty" when none
+ * came. With ack it is reserved, not removed: corral_queue_ack() it.
+ */
+CORRAL_API int corral_queue_get(struct corral *, const char *queue, double timeout, bool ack,
+                                struct corral_message *out, struct corral_error *err);
+/* The next ready message without taking it; code "empty" if none. */
+CORRAL_API int corral_queue_peek(struct corral *, const char *queue, struct corral_message *out,
+                                 struct corral_error *err);
+/* Remove a reserved message ("not_found" if it is not reserved any more). */
+CORRAL_API int corral_queue_ack(struct corral *, const char *queue, uint64_t msg_id,
+                                struct corral_error *err);
+/* Return a reserved message now, or after delay seconds (> 0). */
+CORRAL_API int corral_queue_nack(struct corral *, const char *queue, uint64_t msg_id, double delay,
+                                 struct corral_error *err);
+/* Extend a reservation by the queue's visibility timeout (into *visibility_timeout, or NULL). */
+CORRAL_API int corral_queue_touch(struct corral *, const char *queue, uint64_t msg_id,
+                                  double *visibility_timeout, struct corral_error *err);
+
+/*
+ * Captured output (destination "capture"): corral_logs() returns the
+ * buffered lines of a process, or of every member of a pool interleaved
+ * in time order; corral_logs_follow() does the same, then the daemon
+ * sends each new line, and the end of a followed process, which
+ * corral_logs_next() takes. Like events, they are queued while a call
+ * waits for its answer, up to CORRAL_LOG_QUEUE_BYTES of line data; beyond
+ * that lines are dropped and one CORRAL_LOG_DROPPED item takes their
+ * place.
+ */
+#define CORRAL_LOG_QUEUE_BYTES (16u * 1024 * 1024)
+
+enum corral_stream {
+        CORRAL_STREAM_BOTH = 0, /* in a request: both; never in a line */
+        CORRAL_STREAM_STDOUT,
+        CORRAL_STREAM_STDERR,
+};
+/* "both", "stdout", "stderr"; NULL if unknown. */
+CORRAL_API const char *corral_stream_name(enum corral_stream);
+
+enum corral_log_kind {
+        CORRAL_LOG_LINE = 0, /* a line: every field but state, exit_code, signal, dropped */
+        CORRAL_LOG_END,      /* the followed process ended: id, name, state, exit_code, signal */
+        CORRAL_LOG_DROPPED,  /* dropped lines (libcorral's queue was full): dropped, len, ts */
+};
+struct corral_log_line {
+        enum corral_log_kind kind;
+        uint64_t id;
+        char *name;
+        char *pool; /* followed lines; NULL in corral_logs()'s answer */
+        enum corral_stream stream;
+        double ts; /* seconds since the epoch, when corrald read it */
+        /*
+         * The line without its newline (a line longer than 16 KiB comes
+         * in pieces), NUL-terminated beyond len; or NULL if empty.
+         */
+        char *data;
+        size_t len;       /* DROPPED: the bytes of data dropped */
+        char state[16];   /* END: its final state */
+        int exit_code;    /* END: -1 unless it exited */
+        int signal;       /* END: 0 unless a signal ended it */
+        uint64_t dropped; /* DROPPED: how many lines */
+};
+CORRAL_API void corral_log_line_clear(struct corral_log_line *);
+
+struct corral_logs_opts {
+        struct corral_target target; /* the process, unless pool is given */
+        const char *pool;            /* every member of this pool */
+        enum corral_stream stream;   /* BOTH (default), STDOUT or STDERR */
+        unsigned tail;               /* only the last tail lines... */
+        bool has_tail;               /* ...if set; otherwise all */
+};
+struct corral_logs {
+        struct corral_log_line *lines; /* oldest first */
+        size_t nlines;
+        uint64_t lost;  /* bytes dropped from the buffers before these lines */
+        bool truncated; /* cut to its newest 4 MiB */
+        bool ended;     /* the process has ended (following it then gives nothing) */
+};
+CORRAL_API void corral_logs_clear(struct corral_logs *);
+
+CORRAL_API int corral_logs(struct corral *, const struct corral_logs_opts *,
+                           struct corral_logs *out, struct corral_error *err);
+/*
+ * corral_logs(), then follow: new lines of the process (or of the pool,
+ * new members included) arrive, and for a process a CORRAL_LOG_END item
+ * when it reaches a final state (none if out->ended). A pool is followed
+ * until the connection is closed. The connection may still make calls.
+ */
+CORRAL_API int corral_logs_follow(struct corral *, const struct corral_logs_opts *,
+                                  struct corral_logs *out, struct corral_error *err);
+/*
+ * The next followed item, waiting up to timeout seconds (< 0: forever;
+ * 0: only what has arrived): 1 with *line filled (clear it with
+ * corral_log_line_clear()), 0 if none came in time, -1 with *err (code
+ * "io" when the daemon closed the connection).
+ */
+CORRAL_API int corral_logs_next(struct corral *, struct corral_log_line *line, double timeout,
+                                struct corral_error *err);
+/* Return non-zero to stop corral_logs_run(). */
+typedef int (*corral_log_fn)(const struct corral_log_line *, void *userdata);
+/*
+ * Call fn for each followed item until it returns non-zero (that value is
+ * returned), a CORRAL_LOG_END item has been handed to it (0), or the
+ * daemon closes the connection (0); -1 with *err on any other error.
+ * Waits without the connection's timeout.
+ */
+CORRAL_API int corral_logs_run(struct corral *, corral_log_fn fn, void *userdata,
+                               struct corral_error *err);
+
+/* Reopen every file: destination (after an external logrotate). */
+CORRAL_API int corral_reopen_logs(struct corral *, struct corral_error *err);
 
 /*
  * Generic call of any method. params is a packed msgpack map (or NULL for

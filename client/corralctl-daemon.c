@@ -1,6 +1,7 @@
 /*
  * corralctl-daemon.c -- the commands about the daemon itself (ping, hello,
- * shutdown) and `call`, which sends any method with JSON parameters.
+ * reopen-logs, shutdown) and `call`, which sends any method with JSON
+ * parameters.
  */
 #include <errno.h>
 #include <poll.h>
@@ -178,6 +179,31 @@ const struct ctl_cmd ctl_cmd_shutdown = {
             "then KILL after each one's grace period), answers pending joins, and exits.\n",
     .options = "  -w, --wait           return only once the daemon has exited (bounded by\n"
                "                       the global --timeout if one is given)\n",
+};
+
+static int
+reopen_logs_run(struct ctl *ctl, int argc, char **argv)
+{
+        struct corral_error err;
+        int rc;
+
+        if (!no_args(ctl, argc, argv, &rc) || (rc = ctl_connect(ctl)) != CTL_EXIT_OK)
+                return rc;
+        if (corral_reopen_logs(ctl->conn, &err) == -1)
+                return ctl_fail(ctl, &err);
+        return ctl->json ? ctl_json_print(json_object()) : CTL_EXIT_OK;
+}
+
+const struct ctl_cmd ctl_cmd_reopen_logs = {
+    .name = "reopen-logs",
+    .run = reopen_logs_run,
+    .usage = "",
+    .summary = "Reopen the file: destinations of processes' output",
+    .help = "Every process whose --stdout or --stderr is file:PATH gets PATH opened\n"
+            "again (created if it was moved away), as SIGUSR1 to the daemon does: run it\n"
+            "after an external logrotate has renamed the files. The daemon's own\n"
+            "rotation (--log-max-bytes) needs nothing.\n",
+    .example = "  # /etc/logrotate.d/myapp: postrotate corralctl reopen-logs; endscript\n",
 };
 
 static int

@@ -77,9 +77,8 @@ base64_decode(const char *s, size_t n, size_t *outlen)
         return out;
 }
 
-/* Bytes as a JSON string if they are valid UTF-8, else {"$base64": ...}. */
-static json_t *
-json_bytes(const char *p, size_t n)
+json_t *
+ctl_json_bytes(const char *p, size_t n)
 {
         json_t *j;
 
@@ -136,9 +135,9 @@ ctl_json_from_msgpack(const msgpack_object *o)
                         return json_null();
                 return json_real(o->via.f64);
         case MSGPACK_OBJECT_STR:
-                return json_bytes(o->via.str.ptr, o->via.str.size);
+                return ctl_json_bytes(o->via.str.ptr, o->via.str.size);
         case MSGPACK_OBJECT_BIN:
-                return json_bytes(o->via.bin.ptr, o->via.bin.size);
+                return ctl_json_bytes(o->via.bin.ptr, o->via.bin.size);
         case MSGPACK_OBJECT_EXT:
                 return json_pack(
                     "{s:i,s:o}", "$ext", (int)o->via.ext.type, "$base64",
@@ -258,7 +257,7 @@ json_exit_code(int code)
 static json_t *
 json_opt_bytes(const char *s)
 {
-        return s != NULL ? json_bytes(s, strlen(s)) : json_null();
+        return s != NULL ? ctl_json_bytes(s, strlen(s)) : json_null();
 }
 
 /* The fields of the supervision capability, as the daemon names them. */
@@ -297,15 +296,16 @@ ctl_json_record(const struct corral_process *p)
         size_t i;
 
         for (i = 0; p->argv != NULL && p->argv[i] != NULL; i++)
-                json_array_append_new(argv, json_bytes(p->argv[i], strlen(p->argv[i])));
+                json_array_append_new(argv, ctl_json_bytes(p->argv[i], strlen(p->argv[i])));
         return json_record_supervision(
-            p, json_pack(
-                   "{s:I,s:o,s:o,s:o,s:I,s:s,s:o,s:o,s:o,s:o,s:b}", "id", (json_int_t)p->id, "name",
-                   json_bytes(p->name, strlen(p->name)), "pool",
-                   json_bytes(p->pool, strlen(p->pool)), "argv", argv, "pid", (json_int_t)p->pid,
-                   "state", p->state, "started_at", json_seconds_or_null(p->started_at), "ended_at",
-                   json_seconds_or_null(p->ended_at), "exit_code", json_exit_code(p->exit_code),
-                   "signal", json_signal(p->signal), "core_dumped", p->core_dumped));
+            p,
+            json_pack("{s:I,s:o,s:o,s:o,s:I,s:s,s:o,s:o,s:o,s:o,s:b}", "id", (json_int_t)p->id,
+                      "name", ctl_json_bytes(p->name, strlen(p->name)), "pool",
+                      ctl_json_bytes(p->pool, strlen(p->pool)), "argv", argv, "pid",
+                      (json_int_t)p->pid, "state", p->state, "started_at",
+                      json_seconds_or_null(p->started_at), "ended_at",
+                      json_seconds_or_null(p->ended_at), "exit_code", json_exit_code(p->exit_code),
+                      "signal", json_signal(p->signal), "core_dumped", p->core_dumped));
 }
 
 static json_t *
@@ -315,7 +315,7 @@ json_strv(char *const *v)
         size_t i;
 
         for (i = 0; a != NULL && v != NULL && v[i] != NULL; i++)
-                json_array_append_new(a, json_bytes(v[i], strlen(v[i])));
+                json_array_append_new(a, ctl_json_bytes(v[i], strlen(v[i])));
         return a;
 }
 
@@ -323,7 +323,7 @@ json_t *
 ctl_json_pool(const struct corral_pool *pool)
 {
         const struct corral_pool_states *s = &pool->states;
-        json_t *j, *members = json_array(), *replicas = json_null();
+        json_t *j, *members = json_array(), *replicas = json_null(), *consume = json_null();
         size_t i;
 
         for (i = 0; members != NULL && i < pool->nmembers; i++)
@@ -332,9 +332,13 @@ ctl_json_pool(const struct corral_pool *pool)
                 replicas = json_pack("{s:i,s:o,s:o}", "count", (int)pool->replicas, "argv",
                                      json_strv(pool->replicas_argv), "cwd",
                                      json_opt_bytes(pool->replicas_cwd));
+        if (pool->has_consume)
+                consume = json_pack("{s:o,s:o,s:o}", "queue", json_opt_bytes(pool->consume_queue),
+                                    "argv", json_strv(pool->consume_argv), "cwd",
+                                    json_opt_bytes(pool->consume_cwd));
         j = json_pack("{s:o,s:I,s:I,s:I,s:b,s:b,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
                       "s:o}",
-                      "name", json_bytes(pool->name, strlen(pool->name)), "size",
+                      "name", ctl_json_bytes(pool->name, strlen(pool->name)), "size",
                       (json_int_t)pool->size, "active", (json_int_t)pool->active, "live",
                       (json_int_t)pool->live, "closed", pool->closed, "rolling", pool->rolling,
                       "replicas", replicas, "states", "pending", (json_int_t)s->pending, "starting",
@@ -343,10 +347,14 @@ ctl_json_pool(const struct corral_pool *pool)
                       (json_int_t)s->exited, "killed", (json_int_t)s->killed, "stopped",
                       (json_int_t)s->stopped, "failed", (json_int_t)s->failed, "cancelled",
                       (json_int_t)s->cancelled, "members", members);
-        if (j != NULL && ctl_policy_json(&pool->defaults, j) == -1) {
+        if (j != NULL &&
+            (json_object_set_new(j, "consume", consume) == -1 ||
+             ctl_policy_json(&pool->defaults, j) == -1 || ctl_output_json(pool, j) == -1)) {
                 json_decref(j);
                 return NULL;
         }
+        if (j == NULL)
+                json_decref(consume);
         return j;
 }
 

@@ -16,6 +16,7 @@
 enum {
         OPT_SIZE = 256,
         OPT_REPLICAS,
+        OPT_CONSUME,
 };
 
 /* The width of the keys of `pool info`. */
@@ -74,7 +75,9 @@ pool_name_arg(struct ctl *ctl, int argc, char **argv, const char **name, int *rc
 struct create_args {
         struct corral_pool_opts o;
         struct corral_replicas r;
+        struct corral_consume q;
         struct ctl_policy policy;
+        struct ctl_output output;
         char **env;
         size_t nenv;
         const char *cwd_arg;
@@ -91,6 +94,7 @@ create_args_free(struct create_args *a)
                 free(a->env[i]);
         free(a->env);
         free(a->cwd);
+        ctl_output_free(&a->output);
 }
 
 static int
@@ -109,6 +113,9 @@ create_option(struct ctl *ctl, int ch, struct create_args *a)
                         return ctl_usage_error(ctl, "--replicas: '%s' is not a count", optarg);
                 a->has_count = true;
                 return CTL_EXIT_OK;
+        case OPT_CONSUME:
+                a->q.queue = optarg;
+                return CTL_EXIT_OK;
         case 'e':
                 if ((a->env[a->nenv] = ctl_env_arg(optarg, &cause)) == NULL) {
                         rc = ctl_usage_error(ctl, "--env %s: %s", optarg,
@@ -126,14 +133,23 @@ create_option(struct ctl *ctl, int ch, struct create_args *a)
         }
 }
 
-/* The replicas' command, environment and directory, once the options are read. */
+/*
+ * The command of the replicas (or of the jobs, with --consume), its
+ * environment and directory, once the options are read.
+ */
 static int
 create_replicas(struct ctl *ctl, int argc, char **argv, struct create_args *a)
 {
+        const char *what = a->q.queue != NULL ? "--consume" : "--replicas";
+
+        if (a->q.queue != NULL && a->has_count)
+                return ctl_usage_error(ctl, "a pool has --replicas or --consume, not both");
         if (optind + 1 == argc) {
-                if (a->has_count)
-                        return ctl_usage_error(ctl, "--replicas needs the command to run: "
-                                                    "-- COMMAND [ARGS...]");
+                if (a->has_count || a->q.queue != NULL)
+                        return ctl_usage_error(ctl,
+                                               "%s needs the command to run: "
+                                               "-- COMMAND [ARGS...]",
+                                               what);
                 if (a->nenv > 0 || a->cwd_arg != NULL)
                         return ctl_usage_error(ctl, "--env and --cwd are for the replicas' "
                                                     "command, and there is none");
@@ -146,6 +162,13 @@ create_replicas(struct ctl *ctl, int argc, char **argv, struct create_args *a)
         if ((a->cwd = ctl_spawn_cwd(a->cwd_arg)) == NULL && a->cwd_arg != NULL) {
                 ctl_warn("--cwd %s: %s", a->cwd_arg, strerror(errno));
                 return CTL_EXIT_USAGE;
+        }
+        if (a->q.queue != NULL) {
+                a->q.argv = (const char *const *)argv + optind + 1;
+                a->q.env = a->nenv > 0 ? (const char *const *)a->env : NULL;
+                a->q.cwd = a->cwd;
+                a->o.consume = &a->q;
+                return CTL_EXIT_OK;
         }
         a->r.argv = (const char *const *)argv + optind + 1;
         a->r.env = a->nenv > 0 ? (const char *const *)a->env : NULL;
@@ -160,9 +183,11 @@ pool_create_run(struct ctl *ctl, int argc, char **argv)
         static const struct option opts[] = {
             {"size", required_argument, NULL, OPT_SIZE},
             {"replicas", required_argument, NULL, OPT_REPLICAS},
+            {"consume", required_argument, NULL, OPT_CONSUME},
             {"env", required_argument, NULL, 'e'},
             {"cwd", required_argument, NULL, 'w'},
             CTL_POLICY_OPTIONS,
+            CTL_OUTPUT_OPTIONS,
             CTL_COMMON_OPTIONS,
         };
         struct create_args a;
@@ -177,7 +202,8 @@ pool_create_run(struct ctl *ctl, int argc, char **argv)
         }
         /* Options may follow NAME; the command comes after --. */
         while ((ch = ctl_getopt(ctl, argc, argv, "e:w:", opts, false)) != -1) {
-                if (!ctl_policy_option(ctl, ch, optarg, &a.policy, &rc))
+                if (!ctl_policy_option(ctl, ch, optarg, &a.policy, &rc) &&
+                    !ctl_output_option(ctl, ch, optarg, &a.output, &rc))
                         rc = create_option(ctl, ch, &a);
                 if (rc != CTL_EXIT_OK || ch == 'h')
                         goto out;
@@ -191,6 +217,7 @@ pool_create_run(struct ctl *ctl, int argc, char **argv)
                 goto out;
         a.o.name = argv[optind];
         a.o.policy = a.policy.p;
+        a.o.output = a.output.o;
         if (corral_pool_create(ctl->conn, &a.o, &pool, &err) == -1)
                 rc = ctl_fail(ctl, &err);
         else
@@ -203,9 +230,9 @@ out:
 static const struct ctl_cmd pool_create = {
     .name = "pool create",
     .run = pool_create_run,
-    .usage = "NAME [--size N] [POLICY OPTIONS] [--replicas N [-e K=V] [-w DIR] -- COMMAND "
-             "[ARGS...]]",
-    .summary = "Create a pool: slots, policy defaults, replicas",
+    .usage = "NAME [--size N] [OPTIONS]\n"
+             "       [--replicas N | --consume QUEUE] [-e K=V] [-w DIR] [-- COMMAND ARGS...]",
+    .summary = "Create a pool: slots, defaults, replicas or a queue to consume",
     .help = "Creates the pool NAME. At most --size of its members hold a slot at once\n"
             "(starting, running, stopping or in backoff); the others wait, pending, in\n"
             "order of priority then arrival. Its members get the policy options as\n"
@@ -217,20 +244,30 @@ static const struct ctl_cmd pool_create = {
             "They run in corralctl's working directory unless --cwd says otherwise.\n"
             "`pool scale` changes their count.\n"
             "\n"
+            "With --consume QUEUE instead, the pool runs COMMAND once per message of\n"
+            "QUEUE (which must exist), in at most --size slots (1 if not given): the\n"
+            "message on its stdin, $CORRAL_QUEUE, $CORRAL_MSG_ID and $CORRAL_ATTEMPT set.\n"
+            "An exit code in --success-codes acks the message; any other end returns it\n"
+            "to the queue after --restart-delay (doubled per attempt, up to\n"
+            "--restart-delay-max), and past the queue's --max-attempts it goes to its\n"
+            "dead letters. --restart does not apply: each message is one process.\n"
+            "\n"
             "A pool that spawn names for the first time is created with the defaults;\n"
             "create it first to choose its settings. Prints nothing, or the pool with\n"
             "--json.\n",
-    .options = "      --size N         slots (default 0: unlimited)\n"
+    .options = "      --size N         slots (default 0: unlimited; 1 with --consume)\n"
                "      --replicas N     run N copies of COMMAND\n"
-               "  -e, --env K=V        an environment variable of the replicas (repeatable);\n"
+               "      --consume QUEUE  run COMMAND once per message of QUEUE\n"
+               "  -e, --env K=V        an environment variable of COMMAND (repeatable);\n"
                "                       --env K passes K's value from corralctl's environment\n"
-               "  -w, --cwd DIR        the replicas' directory (relative: to corralctl's)\n"
+               "  -w, --cwd DIR        COMMAND's directory (relative: to corralctl's)\n"
                "\n"
-               "\n"
+               "Output defaults of its members:\n" CTL_OUTPUT_HELP_LINES "\n"
                "Policy defaults of its members:\n" CTL_POLICY_HELP_LINES "\n"
                "Common options:\n",
     .example = "  corralctl pool create batch --size 4 --restart on-failure\n"
-               "  corralctl pool create web --replicas 3 --ready notify -- ./server\n",
+               "  corralctl pool create web --replicas 3 --ready notify -- ./server\n"
+               "  corralctl pool create resize --size 8 --consume images -- ./resize.sh\n",
 };
 
 /* "running=3 pending=1": the counts that are not 0. */
@@ -291,6 +328,14 @@ info_print(const struct corral_pool *pool)
                         printf("%-*s %s\n", w, "replicas_cwd:", pool->replicas_cwd);
         } else
                 printf("%-*s -\n", w, "replicas:");
+        if (pool->has_consume) {
+                printf("%-*s %s:", w, "consume:", pool->consume_queue);
+                for (i = 0; pool->consume_argv != NULL && pool->consume_argv[i] != NULL; i++)
+                        printf(" %s", pool->consume_argv[i]);
+                putchar('\n');
+                if (pool->consume_cwd != NULL)
+                        printf("%-*s %s\n", w, "consume_cwd:", pool->consume_cwd);
+        }
         format_states(pool, states, sizeof states);
         printf("%-*s %s\n", w, "states:", states);
         printf("%-*s", w, "members:");
@@ -298,6 +343,7 @@ info_print(const struct corral_pool *pool)
                 printf(" %llu", (unsigned long long)pool->members[i]);
         printf("%s\n", pool->nmembers == 0 ? " -" : "");
         ctl_policy_print(&pool->defaults, w);
+        ctl_output_print(pool, w);
 }
 
 static int
@@ -324,8 +370,9 @@ static const struct ctl_cmd pool_info = {
     .summary = "Show a pool: slots, counts, replicas, members and defaults",
     .help = "Prints `key: value` lines: name, size (slots), active (members holding a\n"
             "slot), live (members not ended), closed, rolling (a rolling restart is\n"
-            "under way), replicas (count and command), states (how many members are in\n"
-            "each state, those not 0), members (their ids), then the policy defaults.\n",
+            "under way), replicas (count and command), consume (the queue and command\n"
+            "of a pool that consumes one), states (how many members are in each state,\n"
+            "those not 0), members (their ids), then the policy and output defaults.\n",
 };
 
 enum {

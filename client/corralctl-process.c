@@ -34,25 +34,70 @@ ctl_record_out(struct ctl *ctl, struct corral_process *p)
         return rc;
 }
 
+/*
+ * What join --output got: printed as it was written (stdout, then
+ * stderr), or with --json added to the record. Clears *cap.
+ */
+static int
+join_output(struct ctl *ctl, struct corral_process *p, struct corral_captured *cap)
+{
+        json_t *j;
+        int rc = CTL_EXIT_OK;
+
+        ctl_logs_lost(cap->lost);
+        if (ctl->json) {
+                j = ctl_json_record(p);
+                if (j != NULL &&
+                    json_object_set_new(
+                        j, "output",
+                        json_pack("{s:o,s:o,s:I}", "stdout",
+                                  ctl_json_bytes(cap->stdout_buf != NULL ? cap->stdout_buf : "",
+                                                 cap->stdout_len),
+                                  "stderr",
+                                  ctl_json_bytes(cap->stderr_buf != NULL ? cap->stderr_buf : "",
+                                                 cap->stderr_len),
+                                  "lost", (json_int_t)cap->lost)) == -1) {
+                        json_decref(j);
+                        j = NULL;
+                }
+                rc = ctl_json_print(j);
+        } else {
+                if (cap->stdout_len > 0)
+                        fwrite(cap->stdout_buf, 1, cap->stdout_len, stdout);
+                fflush(stdout);
+                if (cap->stderr_len > 0)
+                        fwrite(cap->stderr_buf, 1, cap->stderr_len, stderr);
+        }
+        corral_process_clear(p);
+        corral_captured_clear(cap);
+        return rc;
+}
+
 static int
 join_run(struct ctl *ctl, int argc, char **argv)
 {
         static const struct option opts[] = {
             {"timeout", required_argument, NULL, 't'},
+            {"output", no_argument, NULL, 'o'},
             CTL_COMMON_OPTIONS,
         };
         struct corral_target t;
         struct corral_process p;
+        struct corral_captured cap;
         struct corral_error err;
         struct timespec t0, t1;
         double timeout = -1, conn_timeout, elapsed;
-        int ch, rc, status;
+        bool output = false;
+        int ch, rc, r, status;
 
-        while ((ch = ctl_getopt(ctl, argc, argv, "t:", opts, false)) != -1) {
+        while ((ch = ctl_getopt(ctl, argc, argv, "t:o", opts, false)) != -1) {
                 switch (ch) {
                 case 't':
                         if (!ctl_parse_seconds(optarg, &timeout))
                                 return ctl_usage_error(ctl, "invalid time '%s'", optarg);
+                        break;
+                case 'o':
+                        output = true;
                         break;
                 default:
                         return ctl_option_other(ctl, ch);
@@ -63,7 +108,11 @@ join_run(struct ctl *ctl, int argc, char **argv)
                 return rc;
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        if (corral_join(ctl->conn, t, timeout, &p, &err) == -1) {
+        if (output)
+                r = corral_join_output(ctl->conn, t, timeout, &p, &cap, &err);
+        else
+                r = corral_join(ctl->conn, t, timeout, &p, &err);
+        if (r == -1) {
                 /*
                  * "timeout" is the daemon's answer after --timeout, or ours
                  * when it did not answer for the connection timeout beyond
@@ -84,22 +133,28 @@ join_run(struct ctl *ctl, int argc, char **argv)
                          (unsigned long long)p.id, p.state);
                 status = CTL_EXIT_SERVER;
         }
-        if ((rc = ctl_record_out(ctl, &p)) != CTL_EXIT_OK)
-                return rc;
-        return status;
+        rc = output ? join_output(ctl, &p, &cap) : ctl_record_out(ctl, &p);
+        return rc != CTL_EXIT_OK ? rc : status;
 }
 
 const struct ctl_cmd ctl_cmd_join = {
     .name = "join",
     .run = join_run,
-    .usage = "ID|NAME [--timeout TIME]",
+    .usage = "ID|NAME [--timeout TIME] [--output]",
     .summary = "Wait for a process to end and exit with its status",
     .help = "Waits until the process has ended (at once if it already has), then exits\n"
             "like a shell's `wait`: with the process's exit code, or 128+N if signal N\n"
-            "ended it (137 for KILL, 143 for TERM). Prints its record with --json.\n",
+            "ended it (137 for KILL, 143 for TERM). Prints its record with --json.\n"
+            "\n"
+            "With --output, first prints what it wrote, as the daemon kept it with its\n"
+            "record (the newest 16K of its captured lines): its stdout on stdout, its\n"
+            "stderr on stderr, like subprocess.communicate(). With --json, the record\n"
+            "gets \"output\": {\"stdout\", \"stderr\", \"lost\"} instead.\n",
     .options = "  -t, --timeout TIME   wait at most TIME (0 only checks); then exit 124,\n"
-               "                       like timeout(1). Default: wait as long as it takes\n",
-    .example = "  corralctl join web --timeout 1m || echo \"web failed: $?\"\n",
+               "                       like timeout(1). Default: wait as long as it takes\n"
+               "  -o, --output         print its captured stdout and stderr\n",
+    .example = "  corralctl join web --timeout 1m || echo \"web failed: $?\"\n"
+               "  id=$(corralctl spawn -- make test) && corralctl join \"$id\" --output\n",
 };
 
 static int

@@ -22,11 +22,11 @@ enum {
         OPT_WAIT_READY,
         OPT_AFTER,
         OPT_PRIORITY,
+        OPT_STDIN_QUEUE,
 };
 
-/* Read all of path ("-": standard input), at most a message's worth. */
-static char *
-read_file(const char *path, size_t *len, char **cause)
+char *
+ctl_read_file(const char *path, size_t *len, char **cause)
 {
         size_t cap = 65536, n = 0;
         char *buf, *nbuf;
@@ -118,6 +118,8 @@ ctl_spawn_cwd(const char *arg)
 struct spawn_args {
         struct corral_spawn_opts o;
         struct ctl_policy policy;
+        struct ctl_output output;
+        bool quiet; /* run: do not print its output */
         char **env;
         size_t nenv;
         struct corral_target *after;
@@ -136,6 +138,7 @@ spawn_args_free(struct spawn_args *a)
         free(a->after);
         free(a->cwd);
         free(a->data);
+        ctl_output_free(&a->output);
 }
 
 /* --priority: an integer; the daemon checks its range. */
@@ -164,7 +167,10 @@ static const struct option spawn_opts[] = {
     {"wait-ready", no_argument, NULL, OPT_WAIT_READY},
     {"after", required_argument, NULL, OPT_AFTER},
     {"priority", required_argument, NULL, OPT_PRIORITY},
+    {"stdin-queue", required_argument, NULL, OPT_STDIN_QUEUE},
+    {"quiet", no_argument, NULL, 'q'},
     CTL_POLICY_OPTIONS,
+    CTL_OUTPUT_OPTIONS,
     CTL_COMMON_OPTIONS,
 };
 
@@ -200,9 +206,15 @@ spawn_option(struct ctl *ctl, int ch, struct spawn_args *a, const char **cwd_arg
                 return CTL_EXIT_OK;
         case OPT_STDIN_DATA:
         case OPT_STDIN_FILE:
-                if (a->o.has_stdin)
-                        return ctl_usage_error(ctl, "--stdin-data and --stdin-file "
-                                                    "may be given once, not both");
+        case OPT_STDIN_QUEUE:
+                if (a->o.has_stdin || a->o.stdin_queue != NULL)
+                        return ctl_usage_error(ctl, "--stdin-data, --stdin-file and "
+                                                    "--stdin-queue may be given once, and only "
+                                                    "one of them");
+                if (ch == OPT_STDIN_QUEUE) {
+                        a->o.stdin_queue = optarg;
+                        return CTL_EXIT_OK;
+                }
                 a->o.has_stdin = true;
                 if (ch == OPT_STDIN_DATA) {
                         a->o.stdin_data = optarg;
@@ -223,6 +235,11 @@ spawn_option(struct ctl *ctl, int ch, struct spawn_args *a, const char **cwd_arg
                 if (!parse_priority(optarg, &a->o.priority))
                         return ctl_usage_error(ctl, "--priority: '%s' is not an integer", optarg);
                 a->o.has_priority = true;
+                return CTL_EXIT_OK;
+        case 'q':
+                if (ctl->cmd != &ctl_cmd_run)
+                        return ctl_usage_error(ctl, "--quiet is an option of run");
+                a->quiet = true;
                 return CTL_EXIT_OK;
         default:
                 return ctl_option_other(ctl, ch);
@@ -250,8 +267,9 @@ spawn_parse(struct ctl *ctl, int argc, char **argv, struct spawn_args *a, bool *
                 *done = true;
                 return CTL_EXIT_IO;
         }
-        while ((ch = ctl_getopt(ctl, argc, argv, "n:p:e:w:", spawn_opts, true)) != -1) {
-                if (!ctl_policy_option(ctl, ch, optarg, &a->policy, &rc))
+        while ((ch = ctl_getopt(ctl, argc, argv, "n:p:e:w:q", spawn_opts, true)) != -1) {
+                if (!ctl_policy_option(ctl, ch, optarg, &a->policy, &rc) &&
+                    !ctl_output_option(ctl, ch, optarg, &a->output, &rc))
                         rc = spawn_option(ctl, ch, a, &cwd_arg, &stdin_file);
                 if (rc != CTL_EXIT_OK || ch == 'h') {
                         *done = true;
@@ -264,7 +282,7 @@ spawn_parse(struct ctl *ctl, int argc, char **argv, struct spawn_args *a, bool *
         if (cwd_arg != NULL && *cwd_arg == '\0')
                 return ctl_usage_error(ctl, "--cwd: empty directory");
         if (stdin_file != NULL) {
-                if ((a->data = read_file(stdin_file, &a->o.stdin_len, &cause)) == NULL) {
+                if ((a->data = ctl_read_file(stdin_file, &a->o.stdin_len, &cause)) == NULL) {
                         ctl_warn("--stdin-file %s: %s", stdin_file,
                                  cause != NULL ? cause : "out of memory");
                         free(cause);
@@ -285,6 +303,7 @@ spawn_parse(struct ctl *ctl, int argc, char **argv, struct spawn_args *a, bool *
         a->o.argv = (const char *const *)argv + optind;
         a->o.env = a->nenv > 0 ? (const char *const *)a->env : NULL;
         a->o.policy = a->policy.p;
+        a->o.output = a->output.o;
         a->o.after = a->after;
         a->o.nafter = a->nafter;
         *done = false;
@@ -335,7 +354,10 @@ out:
         "                       (repeatable); it is pending until then, and cancelled\n"           \
         "                       if that one fails\n"                                               \
         "      --priority N     among its pool's pending processes, lower N starts\n"              \
-        "                       first (default 0)\n"
+        "                       first (default 0)\n"                                               \
+        "      --stdin-queue QUEUE\n"                                                              \
+        "                       feed its stdin from QUEUE while it runs, one message a\n"          \
+        "                       line\n"
 
 const struct ctl_cmd ctl_cmd_spawn = {
     .name = "spawn",
@@ -343,9 +365,10 @@ const struct ctl_cmd ctl_cmd_spawn = {
     .usage = "[OPTIONS] [--] COMMAND [ARGS...]",
     .summary = "Start a process under the daemon and print its id",
     .help = "The daemon starts COMMAND (looked up in PATH) in a new session, with\n"
-            "stdin, stdout and stderr on /dev/null unless --stdin-* is given. It runs in\n"
-            "corralctl's working directory unless --cwd says otherwise. Prints the new\n"
-            "process's id, or its record with --json.\n"
+            "stdin on /dev/null unless --stdin-* is given, and stdout and stderr\n"
+            "captured (see `corralctl logs`) unless --stdout/--stderr say otherwise. It\n"
+            "runs in corralctl's working directory unless --cwd says otherwise. Prints\n"
+            "the new process's id, or its record with --json.\n"
             "\n"
             "It starts at once unless its pool has no free slot or --after names a\n"
             "process that has not exited yet; it is then pending. The policy options\n"
@@ -358,6 +381,7 @@ const struct ctl_cmd ctl_cmd_spawn = {
     .options = SPAWN_OPTIONS_HELP
     "      --wait-ready     return once it is ready, however long that takes\n"
     "\n"
+    "Output (default: its pool's):\n" CTL_OUTPUT_HELP_LINES "\n"
     "Restart policy, readiness and stopping (default: its pool's):\n" CTL_POLICY_HELP_LINES "\n"
     "Common options:\n",
     .example = "  id=$(corralctl spawn --name web -e PORT=8080 -- python3 -m http.server)\n"
@@ -396,30 +420,40 @@ run_now(void)
 }
 
 /*
- * Join in short rounds so that a signal to corralctl is seen within one:
- * the first stops the process (its stop signal, then KILL after its
- * grace), a second one KILLs it at once.
+ * The first signal to corralctl stops the process (its stop signal, then
+ * KILL after its grace), a second one KILLs it at once.
  */
+static int
+run_interrupt(struct ctl *ctl, const struct spawn_args *a, struct corral_target t, int *stops,
+              struct corral_error *err)
+{
+        struct corral_terminate_opts to = {.signal = 0, .grace = -1, .wait = false};
+        struct corral_process tmp;
+
+        if (run_signal == 0 || *stops >= 2)
+                return 0;
+        ++*stops;
+        to.signal = *stops > 1 ? SIGKILL : a->o.policy.stop_signal;
+        to.grace = a->o.policy.has_grace ? a->o.policy.grace : -1;
+        run_signal = 0;
+        if (corral_terminate(ctl->conn, t, &to, &tmp, err) == -1)
+                return -1;
+        corral_process_clear(&tmp);
+        return 0;
+}
+
+/* Join in short rounds so that a signal to corralctl is seen within one. */
 static int
 run_join(struct ctl *ctl, const struct spawn_args *a, struct corral_target t,
          struct corral_process *p, struct corral_error *err)
 {
         const double round = 1.0;
-        struct corral_terminate_opts to = {.signal = 0, .grace = -1, .wait = false};
-        struct corral_process tmp;
         double conn = ctl->has_timeout ? ctl->timeout : 30, t0;
         int stops = 0;
 
         for (;;) {
-                if (run_signal != 0 && stops < 2) {
-                        stops++;
-                        to.signal = stops > 1 ? SIGKILL : a->o.policy.stop_signal;
-                        to.grace = a->o.policy.has_grace ? a->o.policy.grace : -1;
-                        run_signal = 0;
-                        if (corral_terminate(ctl->conn, t, &to, &tmp, err) == -1)
-                                return -1;
-                        corral_process_clear(&tmp);
-                }
+                if (run_interrupt(ctl, a, t, &stops, err) == -1)
+                        return -1;
                 t0 = run_now();
                 if (corral_join(ctl->conn, t, round, p, err) == 0)
                         return 0;
@@ -430,6 +464,107 @@ run_join(struct ctl *ctl, const struct spawn_args *a, struct corral_target t,
         }
 }
 
+/*
+ * Writing the output failed: the reader has gone (a closed pipe), or the
+ * disk is full. Stop the process, as a shell pipeline would, and print
+ * no more; stdout goes to /dev/null so that what is buffered cannot fail
+ * again at exit.
+ */
+static void
+run_output_failed(bool *printing)
+{
+        int saved = errno, fd;
+
+        if (!*printing)
+                return;
+        *printing = false;
+        if (saved != EPIPE)
+                ctl_warn("write error: %s", strerror(saved));
+        if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
+                dup2(fd, STDOUT_FILENO);
+                close(fd);
+        }
+        clearerr(stdout);
+        if (run_signal == 0)
+                run_signal = SIGPIPE;
+}
+
+/* Print followed lines until the process ends. */
+static int
+run_print(struct ctl *ctl, const struct spawn_args *a, struct corral_target t, struct ctl_logs *lp,
+          bool ended, bool *printing, struct corral_error *err)
+{
+        struct corral_log_line line;
+        int stops = 0, r;
+
+        while (!ended) {
+                if (run_interrupt(ctl, a, t, &stops, err) == -1)
+                        return -1;
+                /* Flush only when nothing more is waiting: a burst costs one write. */
+                if ((r = corral_logs_next(ctl->conn, &line, 0, err)) == 0) {
+                        if (*printing && ctl_logs_flush(lp) == -1)
+                                run_output_failed(printing);
+                        r = corral_logs_next(ctl->conn, &line, 0.25, err);
+                }
+                if (r == 0 || (r == -1 && strcmp(err->code, "protocol") == 0))
+                        continue;
+                if (r == -1)
+                        return -1;
+                ended = line.kind == CORRAL_LOG_END;
+                if (*printing && ctl_logs_print(lp, &line) == -1)
+                        run_output_failed(printing);
+                corral_log_line_clear(&line);
+        }
+        if (*printing && ctl_logs_flush(lp) == -1)
+                run_output_failed(printing);
+        return 0;
+}
+
+/*
+ * Print the process's output as it comes (process.logs with follow), then
+ * its record as join gives it. *fallback when the daemon cannot follow.
+ */
+static int
+run_stream(struct ctl *ctl, const struct spawn_args *a, struct corral_target t,
+           struct corral_process *p, struct corral_error *err, bool *fallback)
+{
+        struct corral_logs_opts lo;
+        struct corral_logs backlog;
+        struct ctl_logs *lp;
+        bool printing = true;
+        size_t i;
+        int rc;
+
+        memset(&lo, 0, sizeof lo);
+        lo.target = t;
+        *fallback = false;
+        if (corral_logs_follow(ctl->conn, &lo, &backlog, err) == -1) {
+                *fallback = strcmp(err->code, "unknown_method") == 0;
+                return -1;
+        }
+        if ((lp = ctl_logs_new(false, false, false)) == NULL) {
+                corral_logs_clear(&backlog);
+                snprintf(err->code, sizeof err->code, "io");
+                snprintf(err->message, sizeof err->message, "out of memory");
+                return -1;
+        }
+        /* It wrote faster than its buffer before the follow began. */
+        if (backlog.lost > 0)
+                ctl_warn("%llu bytes of its first output were dropped (a larger --log-buffer "
+                         "keeps them)",
+                         (unsigned long long)backlog.lost);
+        for (i = 0; i < backlog.nlines && printing; i++) {
+                if (ctl_logs_print(lp, &backlog.lines[i]) == -1)
+                        run_output_failed(&printing);
+        }
+        rc = run_print(ctl, a, t, lp, backlog.ended, &printing, err);
+        corral_logs_clear(&backlog);
+        ctl_logs_free(lp);
+        if (rc == 0)
+                rc = corral_join(ctl->conn, t, -1, p, err);
+        return rc;
+}
+
 static int
 run_run(struct ctl *ctl, int argc, char **argv)
 {
@@ -437,8 +572,8 @@ run_run(struct ctl *ctl, int argc, char **argv)
         struct corral_process p;
         struct corral_target t;
         struct corral_error err;
-        bool done;
-        int rc, status;
+        bool done, fallback;
+        int rc, r, status;
 
         if ((rc = spawn_parse(ctl, argc, argv, &a, &done)) != CTL_EXIT_OK || done ||
             (rc = ctl_connect(ctl)) != CTL_EXIT_OK)
@@ -446,6 +581,7 @@ run_run(struct ctl *ctl, int argc, char **argv)
         run_catch(SIGINT);
         run_catch(SIGTERM);
         run_catch(SIGHUP);
+        signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error, handled */
         if (corral_spawn(ctl->conn, &a.o, &p, &err) == -1) {
                 rc = ctl_fail(ctl, &err);
                 goto out;
@@ -453,7 +589,12 @@ run_run(struct ctl *ctl, int argc, char **argv)
         t.id = p.id;
         t.name = NULL;
         corral_process_clear(&p);
-        if (run_join(ctl, &a, t, &p, &err) == -1) {
+        /* With --json, stdout is for the record alone. */
+        if (a.quiet || ctl->json)
+                r = run_join(ctl, &a, t, &p, &err);
+        else if ((r = run_stream(ctl, &a, t, &p, &err, &fallback)) == -1 && fallback)
+                r = run_join(ctl, &a, t, &p, &err); /* a daemon without process.logs */
+        if (r == -1) {
                 rc = ctl_fail(ctl, &err);
                 goto out;
         }
@@ -481,6 +622,15 @@ const struct ctl_cmd ctl_cmd_run = {
             "that never ran (failed, cancelled) gives status 1. Prints its final record\n"
             "with --json.\n"
             "\n"
+            "Meanwhile its output is printed as it comes: its stdout lines on stdout,\n"
+            "its stderr lines on stderr (when they are captured, the default: see\n"
+            "--stdout, and `corralctl logs`). Not with --quiet or --json. Its output\n"
+            "is passed on as fast as corralctl prints it, and the process waits for\n"
+            "that; only what it writes before corralctl starts following (a moment\n"
+            "after the start) is kept in its --log-buffer alone, and a note on stderr\n"
+            "says if some was dropped. If corralctl's stdout is closed (`| head`), the\n"
+            "process is stopped.\n"
+            "\n"
             "If corralctl gets INT, TERM or HUP meanwhile, it stops the process (its\n"
             "stop signal, then KILL after its grace) and still waits for it; a second\n"
             "one KILLs it.\n"
@@ -488,9 +638,12 @@ const struct ctl_cmd ctl_cmd_run = {
             "Options end at COMMAND; use -- before a COMMAND that starts with '-'.\n",
     .options = SPAWN_OPTIONS_HELP
     "      --wait-ready     accepted, as for spawn (run waits for the end anyway)\n"
+    "  -q, --quiet          do not print its output (it is still captured)\n"
     "\n"
+    "Output (default: its pool's):\n" CTL_OUTPUT_HELP_LINES "\n"
     "Restart policy, readiness and stopping (default: its pool's):\n" CTL_POLICY_HELP_LINES "\n"
     "Common options:\n",
     .example = "  corralctl run --pool batch -- make -j8 && echo built\n"
+               "  corralctl run --stderr stdout -- ./test.sh | tee test.log\n"
                "  corralctl run --restart on-failure --start-limit 3 -- ./flaky-job\n",
 };

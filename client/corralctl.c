@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proto.h"
 #include "corralctl.h"
@@ -17,10 +18,11 @@
 
 /* The commands, in the order `corralctl --help` lists them. */
 static const struct ctl_cmd *const ctl_cmds[] = {
-    &ctl_cmd_spawn, &ctl_cmd_run,       &ctl_cmd_start,  &ctl_cmd_restart,
-    &ctl_cmd_join,  &ctl_cmd_terminate, &ctl_cmd_signal, &ctl_cmd_info,
-    &ctl_cmd_ps,    &ctl_cmd_pool,      &ctl_cmd_events, &ctl_cmd_ping,
-    &ctl_cmd_hello, &ctl_cmd_shutdown,  &ctl_cmd_call,   &ctl_cmd_help,
+    &ctl_cmd_spawn,     &ctl_cmd_run,         &ctl_cmd_start,    &ctl_cmd_restart, &ctl_cmd_join,
+    &ctl_cmd_terminate, &ctl_cmd_signal,      &ctl_cmd_info,     &ctl_cmd_ps,      &ctl_cmd_logs,
+    &ctl_cmd_pool,      &ctl_cmd_queue,       &ctl_cmd_put,      &ctl_cmd_get,     &ctl_cmd_ack,
+    &ctl_cmd_nack,      &ctl_cmd_touch,       &ctl_cmd_peek,     &ctl_cmd_events,  &ctl_cmd_ping,
+    &ctl_cmd_hello,     &ctl_cmd_reopen_logs, &ctl_cmd_shutdown, &ctl_cmd_call,    &ctl_cmd_help,
 };
 #define CTL_NCMDS (sizeof ctl_cmds / sizeof ctl_cmds[0])
 
@@ -43,6 +45,7 @@ static const char ctl_help_tail[] =
     "\n"
     "A process is named by its id (an argument of digits only) or by its name.\n"
     "TIME is a number of seconds with an optional unit: 500ms, 1.5, 90s, 2m, 1h, 1d.\n"
+    "BYTES is a number with an optional unit, in powers of 1024: 512, 64K, 16M, 1G.\n"
     "\n"
     "Socket: --socket, else $CORRAL_SOCKET, else /run/corral/corrald.sock for root,\n"
     "else $XDG_RUNTIME_DIR/corral/corrald.sock, else /tmp/corral-UID/corrald.sock.\n"
@@ -51,7 +54,8 @@ static const char ctl_help_tail[] =
     "record is {id, name, pool, argv, pid, state, started_at, ended_at, exit_code,\n"
     "signal, core_dumped, ready, created_at, last_exit, restarts, restart, status,\n"
     "reason, worker_index}, times in seconds since the epoch, null when unset;\n"
-    "`pool info --json` describes a pool. `events --json` prints one object a line.\n"
+    "`pool info --json` describes a pool, `queue info --json` a queue. `events`,\n"
+    "`logs` and `put --lines` print one object a line with --json.\n"
     "Byte strings are JSON strings when they are valid UTF-8, otherwise\n"
     "{\"$base64\": \"...\"}. The output is indented on a terminal, one line otherwise.\n"
     "\n"
@@ -61,10 +65,17 @@ static const char ctl_help_tail[] =
     "  2    usage error\n"
     "  3    cannot connect to the daemon\n"
     "  4    I/O error, protocol error or timeout talking to the daemon\n"
-    "`join` and `run` instead exit like a shell's `wait`: with the process's exit\n"
-    "code, 128+N if signal N ended it, or (join) 124 if its --timeout expired.\n"
-    "`pool join` exits 124 if its --timeout expired. spawn, start and restart\n"
-    "with --wait-ready exit 1 if the process ended or failed before it was ready.\n";
+    "  124  nothing came in time: join's or pool join's --timeout expired; get\n"
+    "       or peek found no message (code empty); put found the queue full for\n"
+    "       its --timeout (code full)\n"
+    "  130  (logs -f) interrupted by Ctrl-C; 128+N for signal N\n"
+    "`join`, `run` and `logs -f` of a process instead exit like a shell's `wait`:\n"
+    "with the process's exit code, 128+N if signal N ended it, 1 if it ended\n"
+    "without either (failed, cancelled). spawn, start and restart with\n"
+    "--wait-ready exit 1 if the process ended or failed before it was ready.\n"
+    "\n"
+    "Colour: `logs` colours process names and stderr lines only on a terminal,\n"
+    "and never when $NO_COLOR is set (non-empty) or $TERM is dumb.\n";
 
 /* Options every command takes, listed after its own. */
 static const char ctl_common_help[] = "  -j, --json           print the result as JSON\n"
@@ -118,7 +129,7 @@ ctl_print_main_help(FILE *f)
 
         fputs(ctl_help_head, f);
         for (i = 0; i < CTL_NCMDS; i++)
-                fprintf(f, "  %-10s %s\n", ctl_cmds[i]->name, ctl_cmds[i]->summary);
+                fprintf(f, "  %-12s %s\n", ctl_cmds[i]->name, ctl_cmds[i]->summary);
         fputs(ctl_help_tail, f);
         if (corral_default_socket(path, sizeof path) != NULL)
                 fprintf(f, "\nThe default socket here is %s.\n", path);
@@ -283,6 +294,65 @@ ctl_parse_seconds(const char *s, double *out)
                 }
         }
         return false;
+}
+
+bool
+ctl_parse_count(const char *s, uint64_t max, uint64_t *out)
+{
+        unsigned long long v;
+        char *end;
+
+        if (s == NULL || *s < '0' || *s > '9')
+                return false;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || *end != '\0' || v > max)
+                return false;
+        *out = v;
+        return true;
+}
+
+bool
+ctl_parse_bytes(const char *s, uint64_t *out)
+{
+        static const struct {
+                const char *suffix;
+                unsigned shift;
+        } units[] = {
+            {"", 0},   {"B", 0},   {"K", 10},   {"k", 10}, {"KB", 10}, {"KiB", 10},
+            {"M", 20}, {"MB", 20}, {"MiB", 20}, {"G", 30}, {"GB", 30}, {"GiB", 30},
+        };
+        unsigned long long v;
+        char *end;
+        size_t i;
+
+        if (s == NULL || *s < '0' || *s > '9')
+                return false;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0)
+                return false;
+        for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+                if (strcmp(end, units[i].suffix) == 0) {
+                        if (v > (unsigned long long)INT64_MAX >> units[i].shift)
+                                return false;
+                        *out = (uint64_t)v << units[i].shift;
+                        return true;
+                }
+        }
+        return false;
+}
+
+bool
+ctl_color(int fd)
+{
+        const char *v;
+
+        if ((v = getenv("NO_COLOR")) != NULL && *v != '\0')
+                return false;
+        if ((v = getenv("TERM")) != NULL && strcmp(v, "dumb") == 0)
+                return false;
+        return isatty(fd) == 1;
 }
 
 bool

@@ -19,11 +19,12 @@
 /* Exit statuses, documented in `corralctl --help`. */
 enum {
         CTL_EXIT_OK = 0,
-        CTL_EXIT_SERVER = 1,   /* the daemon answered with an error */
-        CTL_EXIT_USAGE = 2,    /* bad command line */
-        CTL_EXIT_CONNECT = 3,  /* cannot connect to the daemon */
-        CTL_EXIT_IO = 4,       /* I/O, protocol error or timeout talking to it */
-        CTL_EXIT_TIMEOUT = 124 /* join: the process did not end in time */
+        CTL_EXIT_SERVER = 1,  /* the daemon answered with an error */
+        CTL_EXIT_USAGE = 2,   /* bad command line */
+        CTL_EXIT_CONNECT = 3, /* cannot connect to the daemon */
+        CTL_EXIT_IO = 4,      /* I/O, protocol error or timeout talking to it */
+        /* join: the process did not end in time; get/peek: empty; put: full */
+        CTL_EXIT_TIMEOUT = 124
 };
 
 struct ctl;
@@ -68,6 +69,12 @@ int ctl_getopt(struct ctl *, int argc, char **argv, const char *shortopts,
 int ctl_option_other(struct ctl *, int ch);
 bool ctl_parse_seconds(const char *, double *);
 bool ctl_parse_target(const char *, struct corral_target *);
+/* Digits only, at most max. */
+bool ctl_parse_count(const char *, uint64_t max, uint64_t *out);
+/* BYTES: digits with an optional K, M or G (powers of 1024). */
+bool ctl_parse_bytes(const char *, uint64_t *out);
+/* Whether to colour what goes to fd: a terminal, $NO_COLOR unset or empty, $TERM not dumb. */
+bool ctl_color(int fd);
 int ctl_want_args(struct ctl *, int argc, char **argv, int min, int max);
 
 /* Long options every command accepts; end each command's option table with it. */
@@ -154,9 +161,63 @@ void ctl_policy_print(const struct corral_policy *, int width);
 /* The given fields as members of obj; -1 if out of memory. */
 int ctl_policy_json(const struct corral_policy *, json_t *obj);
 
-/* corralctl-spawn.c: also used by pool create. */
+/* corralctl-output.c: the output options of spawn, run and pool create. */
+enum {
+        CTL_OPT_STDOUT = 560,
+        CTL_OPT_STDERR,
+        CTL_OPT_LOG_BUFFER,
+        CTL_OPT_LOG_MAX_BYTES,
+        CTL_OPT_LOG_BACKUPS,
+};
+/* Put in a command's option table, before CTL_COMMON_OPTIONS. */
+#define CTL_OUTPUT_OPTIONS                                                                         \
+        {"stdout", required_argument, NULL, CTL_OPT_STDOUT},                                       \
+            {"stderr", required_argument, NULL, CTL_OPT_STDERR},                                   \
+            {"log-buffer", required_argument, NULL, CTL_OPT_LOG_BUFFER},                           \
+            {"log-max-bytes", required_argument, NULL, CTL_OPT_LOG_MAX_BYTES},                     \
+        {                                                                                          \
+                "log-backups", required_argument, NULL, CTL_OPT_LOG_BACKUPS                        \
+        }
+/* The output being parsed, and the paths made absolute for it. */
+struct ctl_output {
+        struct corral_output o;
+        char *paths[2];
+};
+void ctl_output_free(struct ctl_output *);
+/* Their lines for a command's --help. */
+#define CTL_OUTPUT_HELP_LINES                                                                      \
+        "      --stdout DEST    where its stdout goes (default capture):\n"                        \
+        "                         capture     kept in a buffer: `corralctl logs`\n"                \
+        "                         file:PATH   appended to PATH (relative: to corralctl's\n"        \
+        "                                     directory), rotated by --log-max-bytes\n"            \
+        "                         journal     one journald entry per line\n"                       \
+        "                         queue:NAME  one message per line into queue NAME\n"              \
+        "                         null        discarded\n"                                         \
+        "                         inherit     the daemon's own stdout\n"                           \
+        "      --stderr DEST    where its stderr goes: the same, or stdout (merged into\n"         \
+        "                       stdout's destination); default capture\n"                          \
+        "      --log-buffer BYTES\n"                                                               \
+        "                       the capture buffer (default 64K): the oldest lines are\n"          \
+        "                       dropped beyond it\n"                                               \
+        "      --log-max-bytes BYTES\n"                                                            \
+        "                       rotate a file: destination past this size (default 0:\n"           \
+        "                       never)\n"                                                          \
+        "      --log-backups N  rotated files kept, PATH.1 (newest) to PATH.N (default 5)\n"
+/*
+ * If ch is one of the output options, apply arg to *co and return true
+ * with *rc CTL_EXIT_OK or a usage error's status; false otherwise.
+ */
+bool ctl_output_option(struct ctl *, int ch, const char *arg, struct ctl_output *co, int *rc);
+/* A pool's output defaults as `key: value` lines, keys padded to width. */
+void ctl_output_print(const struct corral_pool *, int width);
+/* The same as members of obj; -1 if out of memory. */
+int ctl_output_json(const struct corral_pool *, json_t *obj);
+
+/* corralctl-spawn.c: also used by pool create and put. */
 char *ctl_env_arg(const char *arg, char **cause);
 char *ctl_spawn_cwd(const char *arg);
+/* All of path ("-": standard input), at most 16 MiB; NULL with *cause (freed by the caller). */
+char *ctl_read_file(const char *path, size_t *len, char **cause);
 
 /* corralctl-process.c: also used by spawn, run and pool info. */
 int ctl_target_arg(struct ctl *, char **argv, struct corral_target *);
@@ -169,8 +230,28 @@ int ctl_record_out(struct ctl *, struct corral_process *);
 int ctl_check_ready(const struct corral_process *);
 void ctl_print_time(double t);
 
+/* corralctl-logs.c: also used by run and join --output. */
+struct ctl_logs;
+/*
+ * A printer of log lines: stdout lines to stdout, stderr lines to stderr
+ * (or every line as a JSON object on stdout with json); prefix: each line
+ * starts with its process's name, padded to the widest seen.
+ */
+struct ctl_logs *ctl_logs_new(bool json, bool prefix, bool timestamps);
+void ctl_logs_free(struct ctl_logs *);
+/* Make the prefix at least as wide as name. */
+void ctl_logs_width(struct ctl_logs *, const char *name);
+/* Print one line; -1 if writing failed. */
+int ctl_logs_print(struct ctl_logs *, const struct corral_log_line *);
+/* Flush stdout; -1 if writing failed. */
+int ctl_logs_flush(struct ctl_logs *);
+/* Say on stderr that bytes of older output were dropped (if not 0). */
+void ctl_logs_lost(uint64_t bytes);
+
 /* corralctl-json.c */
 json_t *ctl_json_from_msgpack(const msgpack_object *);
+/* Bytes as a JSON string if valid UTF-8, else {"$base64": "..."}. */
+json_t *ctl_json_bytes(const char *p, size_t n);
 int ctl_json_to_msgpack(const json_t *, msgpack_packer *, char **cause);
 json_t *ctl_json_record(const struct corral_process *);
 json_t *ctl_json_pool(const struct corral_pool *);
@@ -194,10 +275,26 @@ extern const struct ctl_cmd ctl_cmd_terminate;
 extern const struct ctl_cmd ctl_cmd_signal;
 extern const struct ctl_cmd ctl_cmd_info;
 extern const struct ctl_cmd ctl_cmd_ps;
+extern const struct ctl_cmd ctl_cmd_logs;
 extern const struct ctl_cmd ctl_cmd_pool;
+extern const struct ctl_cmd ctl_cmd_queue;
+extern const struct ctl_cmd ctl_cmd_put;
+extern const struct ctl_cmd ctl_cmd_get;
+extern const struct ctl_cmd ctl_cmd_ack;
+extern const struct ctl_cmd ctl_cmd_nack;
+extern const struct ctl_cmd ctl_cmd_touch;
+extern const struct ctl_cmd ctl_cmd_peek;
+/* The same under `queue` (queue put, ...). */
+extern const struct ctl_cmd ctl_cmd_queue_put;
+extern const struct ctl_cmd ctl_cmd_queue_get;
+extern const struct ctl_cmd ctl_cmd_queue_ack;
+extern const struct ctl_cmd ctl_cmd_queue_nack;
+extern const struct ctl_cmd ctl_cmd_queue_touch;
+extern const struct ctl_cmd ctl_cmd_queue_peek;
 extern const struct ctl_cmd ctl_cmd_events;
 extern const struct ctl_cmd ctl_cmd_ping;
 extern const struct ctl_cmd ctl_cmd_hello;
+extern const struct ctl_cmd ctl_cmd_reopen_logs;
 extern const struct ctl_cmd ctl_cmd_shutdown;
 extern const struct ctl_cmd ctl_cmd_call;
 extern const struct ctl_cmd ctl_cmd_help;

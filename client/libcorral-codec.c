@@ -14,6 +14,38 @@
 #include "proto.h"
 #include "libcorral-private.h"
 
+char *
+corral_strdup_obj(const msgpack_object *o)
+{
+        char *s;
+
+        if (o == NULL || o->type != MSGPACK_OBJECT_STR)
+                return NULL;
+        if ((s = malloc(o->via.str.size + 1)) == NULL)
+                return NULL;
+        memcpy(s, o->via.str.ptr, o->via.str.size);
+        s[o->via.str.size] = '\0';
+        return s;
+}
+
+const msgpack_object *
+corral_map_get(const msgpack_object *map, const char *key)
+{
+        const msgpack_object_kv *kv;
+        size_t len = strlen(key);
+        uint32_t i;
+
+        if (map == NULL || map->type != MSGPACK_OBJECT_MAP)
+                return NULL;
+        for (i = 0; i < map->via.map.size; i++) {
+                kv = &map->via.map.ptr[i];
+                if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == len &&
+                    memcmp(kv->key.via.str.ptr, key, len) == 0)
+                        return &kv->val;
+        }
+        return NULL;
+}
+
 void
 corral_params_init(struct corral_params *p, uint32_t nkeys)
 {
@@ -315,6 +347,28 @@ fail:
         return -1;
 }
 
+uint32_t
+corral_output_nkeys(const struct corral_output *o)
+{
+        return (o->stdout_to != NULL) + (o->stderr_to != NULL) + o->has_log_buffer +
+               o->has_log_max_bytes + o->has_log_backups;
+}
+
+void
+corral_pack_output(msgpack_packer *pk, const struct corral_output *o)
+{
+        if (o->stdout_to != NULL)
+                proto_pack_kv_str(pk, "stdout", o->stdout_to);
+        if (o->stderr_to != NULL)
+                proto_pack_kv_str(pk, "stderr", o->stderr_to);
+        if (o->has_log_buffer)
+                proto_pack_kv_uint(pk, "log_buffer", o->log_buffer);
+        if (o->has_log_max_bytes)
+                proto_pack_kv_uint(pk, "log_max_bytes", o->log_max_bytes);
+        if (o->has_log_backups)
+                proto_pack_kv_uint(pk, "log_backups", o->log_backups);
+}
+
 bool
 corral_obj_is_int(const msgpack_object *o)
 {
@@ -439,5 +493,56 @@ corral_obj_optstr(const msgpack_object *o, char **out)
                 return 0;
         if (o->type != MSGPACK_OBJECT_STR || (*out = corral_strdup_obj(o)) == NULL)
                 return -1;
+        return 0;
+}
+
+int
+corral_obj_u64(const msgpack_object *o, uint64_t *out)
+{
+        if (o == NULL || o->type == MSGPACK_OBJECT_NIL)
+                *out = 0;
+        else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+                *out = o->via.u64;
+        else
+                return -1;
+        return 0;
+}
+
+int
+corral_obj_bool(const msgpack_object *o, bool *out)
+{
+        if (o == NULL || o->type == MSGPACK_OBJECT_NIL)
+                return 0;
+        if (o->type != MSGPACK_OBJECT_BOOLEAN)
+                return -1;
+        *out = o->via.boolean;
+        return 0;
+}
+
+int
+corral_obj_bytes(const msgpack_object *o, char **out, size_t *len)
+{
+        const char *p;
+        size_t n;
+
+        *out = NULL;
+        *len = 0;
+        if (o == NULL || o->type == MSGPACK_OBJECT_NIL)
+                return 0;
+        if (o->type == MSGPACK_OBJECT_BIN) {
+                p = o->via.bin.ptr;
+                n = o->via.bin.size;
+        } else if (o->type == MSGPACK_OBJECT_STR) {
+                p = o->via.str.ptr;
+                n = o->via.str.size;
+        } else
+                return -1;
+        if (n == 0)
+                return 0;
+        if ((*out = malloc(n + 1)) == NULL)
+                return -1;
+        memcpy(*out, p, n);
+        (*out)[n] = '\0';
+        *len = n;
         return 0;
 }

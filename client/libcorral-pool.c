@@ -1,6 +1,7 @@
 /*
- * libcorral-pool.c -- the pool.* calls and the pool record: slots, replicas,
- * member counts and the policy defaults its members get.
+ * libcorral-pool.c -- the pool.* calls and the pool record: slots, replicas
+ * or the queue it consumes, member counts, and the policy and output
+ * defaults its members get.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,11 @@ corral_pool_clear(struct corral_pool *pool)
         free(pool->replicas_cwd);
         free(pool->members);
         free((void *)pool->defaults.success_codes); /* the record's own copy */
+        free(pool->consume_queue);
+        corral_strv_free(pool->consume_argv);
+        free(pool->consume_cwd);
+        free(pool->stdout_to);
+        free(pool->stderr_to);
         memset(pool, 0, sizeof *pool);
 }
 
@@ -56,6 +62,35 @@ decode_replicas(const msgpack_object *v, struct corral_pool *out)
         if (corral_obj_uint(corral_map_get(v, "count"), &out->replicas) == -1 ||
             (out->replicas_argv = corral_obj_strv(corral_map_get(v, "argv"))) == NULL ||
             corral_obj_optstr(corral_map_get(v, "cwd"), &out->replicas_cwd) == -1)
+                return -1;
+        return 0;
+}
+
+/* consume: {queue, argv, cwd} or nil. */
+static int
+decode_consume(const msgpack_object *v, struct corral_pool *out)
+{
+        if (v == NULL || v->type == MSGPACK_OBJECT_NIL)
+                return 0;
+        if (v->type != MSGPACK_OBJECT_MAP)
+                return -1;
+        out->has_consume = true;
+        if ((out->consume_queue = corral_strdup_obj(corral_map_get(v, "queue"))) == NULL ||
+            (out->consume_argv = corral_obj_strv(corral_map_get(v, "argv"))) == NULL ||
+            corral_obj_optstr(corral_map_get(v, "cwd"), &out->consume_cwd) == -1)
+                return -1;
+        return 0;
+}
+
+/* The output defaults: stdout, stderr, log_buffer, log_max_bytes, log_backups. */
+static int
+decode_output(const msgpack_object *o, struct corral_pool *out)
+{
+        if (corral_obj_optstr(corral_map_get(o, "stdout"), &out->stdout_to) == -1 ||
+            corral_obj_optstr(corral_map_get(o, "stderr"), &out->stderr_to) == -1 ||
+            corral_obj_u64(corral_map_get(o, "log_buffer"), &out->log_buffer) == -1 ||
+            corral_obj_u64(corral_map_get(o, "log_max_bytes"), &out->log_max_bytes) == -1 ||
+            corral_obj_uint(corral_map_get(o, "log_backups"), &out->log_backups) == -1)
                 return -1;
         return 0;
 }
@@ -129,7 +164,8 @@ pool_decode(const msgpack_object *o, struct corral_pool *out)
             decode_replicas(corral_map_get(o, "replicas"), out) == -1 ||
             decode_states(corral_map_get(o, "states"), &out->states) == -1 ||
             decode_members(corral_map_get(o, "members"), out) == -1 ||
-            corral_policy_decode(o, &out->defaults) == -1)
+            decode_consume(corral_map_get(o, "consume"), out) == -1 ||
+            decode_output(o, out) == -1 || corral_policy_decode(o, &out->defaults) == -1)
                 goto fail;
         return 0;
 fail:
@@ -191,7 +227,21 @@ pool_create_check(const struct corral_pool_opts *o, uint32_t *nkeys, struct corr
                 if (corral_check_env(o->replicas->env, err) == -1)
                         return -1;
         }
-        *nkeys = 1 + (o->size > 0) + (o->replicas != NULL) + npolicy;
+        if (o->consume != NULL) {
+                if (o->replicas != NULL)
+                        return corral_bad_param(err, "consume",
+                                                "a pool has replicas or consumes a queue, "
+                                                "not both");
+                if (o->consume->queue == NULL)
+                        return corral_bad_param(err, "consume.queue", "consume: queue is NULL");
+                if (corral_strv_len(o->consume->argv) == 0)
+                        return corral_bad_param(err, "consume.argv",
+                                                "consume: argv must not be empty");
+                if (corral_check_env(o->consume->env, err) == -1)
+                        return -1;
+        }
+        *nkeys = 1 + (o->size > 0) + (o->replicas != NULL) + (o->consume != NULL) + npolicy +
+                 corral_output_nkeys(&o->output);
         return 0;
 }
 
@@ -221,7 +271,20 @@ corral_pool_create(struct corral *c, const struct corral_pool_opts *o, struct co
                         proto_pack_kv_str(&p.pk, "cwd", r->cwd);
                 proto_pack_kv_uint(&p.pk, "count", r->count);
         }
+        if (o->consume != NULL) {
+                const struct corral_consume *q = o->consume;
+
+                proto_pack_str(&p.pk, "consume");
+                msgpack_pack_map(&p.pk, 2 + (q->env != NULL) + (q->cwd != NULL));
+                proto_pack_kv_str(&p.pk, "queue", q->queue);
+                corral_pack_strv(&p.pk, "argv", q->argv);
+                if (q->env != NULL)
+                        corral_pack_env(&p.pk, "env", q->env);
+                if (q->cwd != NULL)
+                        proto_pack_kv_str(&p.pk, "cwd", q->cwd);
+        }
         corral_pack_policy(&p.pk, &o->policy);
+        corral_pack_output(&p.pk, &o->output);
         return call_pool(c, PROTO_M_POOL_CREATE, &p, 0, out, err);
 }
 

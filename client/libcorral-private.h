@@ -1,6 +1,7 @@
 /*
- * libcorral-private.h -- what libcorral.c (the connection and the generic
- * call) shares with libcorral-process.c (the typed calls). Not installed.
+ * libcorral-private.h -- what libcorral.c (the connection, the generic
+ * call and the notification queues) shares with the typed calls of
+ * libcorral-*.c. Not installed.
  */
 #ifndef CORRAL_PRIVATE_H
 #define CORRAL_PRIVATE_H
@@ -38,6 +39,27 @@ const msgpack_object *corral_map_get(const msgpack_object *map, const char *key)
  */
 int corral_event_wait(struct corral *, double timeout, struct corral_result *out,
                       struct corral_error *err);
+/* What a queued notification is. */
+enum corral_note_kind {
+        CORRAL_NOTE_EVENT,   /* [2, "event", [map]] */
+        CORRAL_NOTE_LOG,     /* [2, "log", [map]]: a followed line */
+        CORRAL_NOTE_LOG_END, /* [2, "log.end", [map]]: a followed process ended */
+        CORRAL_NOTE_DROPPED, /* log lines dropped here: the queue was full */
+};
+struct corral_note {
+        enum corral_note_kind kind;
+        struct corral_result obj; /* the map; nil for DROPPED */
+        uint64_t dropped;         /* DROPPED: how many lines */
+        uint64_t dropped_bytes;   /* DROPPED: their data's bytes */
+        double ts;                /* DROPPED: when the first was dropped */
+};
+/*
+ * The next queued log notification, as corral_event_wait() does for
+ * events: 1 with *out filled (free out->obj), 0 if none came in time, -1
+ * with *err (not NULL).
+ */
+int corral_note_wait(struct corral *, double timeout, struct corral_note *out,
+                     struct corral_error *err);
 /* Whether the daemon has closed the connection. */
 bool corral_at_eof(const struct corral *);
 
@@ -74,6 +96,10 @@ void corral_pack_policy(msgpack_packer *, const struct corral_policy *);
 /* The policy keys of a map (a pool's defaults): 0, or -1 if one has the wrong type. */
 int corral_policy_decode(const msgpack_object *map, struct corral_policy *out);
 
+/* The keys an output setting adds to a params map, and packing them. */
+uint32_t corral_output_nkeys(const struct corral_output *);
+void corral_pack_output(msgpack_packer *, const struct corral_output *);
+
 bool corral_obj_is_int(const msgpack_object *);
 int64_t corral_obj_int(const msgpack_object *);
 /* A number (int or float) or nil (0) into *out; -1 if another type. */
@@ -91,5 +117,14 @@ int corral_obj_strcut(const msgpack_object *, char *buf, size_t len);
 int corral_obj_signal(const msgpack_object *);
 /* A copy of an optional str: 0 with *out NULL if absent or nil; -1 if another type. */
 int corral_obj_optstr(const msgpack_object *, char **out);
+/* An unsigned 64-bit int, or nil/absent (0); -1 otherwise. */
+int corral_obj_u64(const msgpack_object *, uint64_t *out);
+/* A bool, or nil/absent (left alone); -1 otherwise. */
+int corral_obj_bool(const msgpack_object *, bool *out);
+/*
+ * A copy of bytes (bin or str), NUL-terminated beyond *len; NULL with *len
+ * 0 when empty, absent or nil. -1 if another type or out of memory.
+ */
+int corral_obj_bytes(const msgpack_object *, char **out, size_t *len);
 
 #endif

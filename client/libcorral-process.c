@@ -283,13 +283,15 @@ spawn_check(const struct corral_spawn_opts *o, uint32_t *nkeys, struct corral_er
                 return -1;
         if (o->nafter > 0 && o->after == NULL)
                 return corral_bad_param(err, "after", "after is NULL");
+        if (o->has_stdin && o->stdin_queue != NULL)
+                return corral_bad_param(err, "stdin_queue", "give stdin or stdin_queue, not both");
         for (i = 0; i < o->nafter; i++) {
                 if (o->after[i].name == NULL && o->after[i].id == 0)
                         return corral_bad_param(err, "after", "after[%zu] has no id or name", i);
         }
         *nkeys = 1 + (o->name != NULL) + (o->pool != NULL) + (o->env != NULL) + o->env_clear +
                  (o->cwd != NULL) + o->has_stdin + npolicy + o->wait_ready + (o->nafter > 0) +
-                 o->has_priority;
+                 o->has_priority + corral_output_nkeys(&o->output) + (o->stdin_queue != NULL);
         return 0;
 }
 
@@ -336,6 +338,9 @@ corral_spawn(struct corral *c, const struct corral_spawn_opts *o, struct corral_
         }
         if (o->has_priority)
                 proto_pack_kv_int(&p.pk, "priority", o->priority);
+        corral_pack_output(&p.pk, &o->output);
+        if (o->stdin_queue != NULL)
+                proto_pack_kv_str(&p.pk, "stdin_queue", o->stdin_queue);
         /* Ready may come after a slot, the processes it follows and its start: no bound. */
         return call_record(c, PROTO_M_PROCESS_SPAWN, &p, o->wait_ready ? -1 : 0, out, err);
 }
@@ -369,18 +374,91 @@ corral_restart(struct corral *c, struct corral_target t, bool wait_ready,
         return start_call(c, PROTO_M_PROCESS_RESTART, t, wait_ready, out, err);
 }
 
+/* process.join's params, with output or not. */
+static void
+join_params(struct corral_params *p, struct corral_target t, double timeout, bool output)
+{
+        corral_params_init(p, 1 + (timeout >= 0) + output);
+        corral_pack_target(&p->pk, t);
+        if (timeout >= 0)
+                proto_pack_kv_double(&p->pk, "timeout", timeout);
+        if (output)
+                proto_pack_kv_bool(&p->pk, "output", true);
+}
+
 int
 corral_join(struct corral *c, struct corral_target t, double timeout, struct corral_process *out,
             struct corral_error *err)
 {
         struct corral_params p;
 
-        corral_params_init(&p, timeout >= 0 ? 2 : 1);
-        corral_pack_target(&p.pk, t);
-        if (timeout >= 0)
-                proto_pack_kv_double(&p.pk, "timeout", timeout);
+        join_params(&p, t, timeout, false);
         /* The daemon answers after up to timeout: wait that long on top. */
         return call_record(c, PROTO_M_PROCESS_JOIN, &p, timeout >= 0 ? timeout : -1, out, err);
+}
+
+void
+corral_captured_clear(struct corral_captured *o)
+{
+        if (o == NULL)
+                return;
+        free(o->stdout_buf);
+        free(o->stderr_buf);
+        memset(o, 0, sizeof *o);
+}
+
+/* join's output map: {stdout: bin, stderr: bin, lost: uint}. */
+static int
+captured_decode(const msgpack_object *m, struct corral_captured *out)
+{
+        memset(out, 0, sizeof *out);
+        if (m == NULL || m->type != MSGPACK_OBJECT_MAP ||
+            corral_obj_bytes(corral_map_get(m, "stdout"), &out->stdout_buf, &out->stdout_len) ==
+                -1 ||
+            corral_obj_bytes(corral_map_get(m, "stderr"), &out->stderr_buf, &out->stderr_len) ==
+                -1 ||
+            corral_obj_u64(corral_map_get(m, "lost"), &out->lost) == -1) {
+                corral_captured_clear(out);
+                return -1;
+        }
+        return 0;
+}
+
+int
+corral_join_output(struct corral *c, struct corral_target t, double timeout,
+                   struct corral_process *out, struct corral_captured *output,
+                   struct corral_error *err)
+{
+        struct corral_params p;
+        struct corral_result res;
+        struct corral_process rec;
+        struct corral_captured cap;
+        int rc = 0;
+
+        process_zero(out);
+        if (output != NULL)
+                memset(output, 0, sizeof *output);
+        join_params(&p, t, timeout, true);
+        if (corral_call_params(c, PROTO_M_PROCESS_JOIN, &p, timeout >= 0 ? timeout : -1, &res,
+                               err) == -1)
+                return -1;
+        if (corral_process_decode(&res.obj, &rec) == -1)
+                rc = corral_bad_result(err, PROTO_M_PROCESS_JOIN);
+        else if (captured_decode(corral_map_get(&res.obj, "output"), &cap) == -1) {
+                corral_process_clear(&rec);
+                rc = corral_bad_result(err, PROTO_M_PROCESS_JOIN);
+        } else {
+                if (out != NULL)
+                        *out = rec;
+                else
+                        corral_process_clear(&rec);
+                if (output != NULL)
+                        *output = cap;
+                else
+                        corral_captured_clear(&cap);
+        }
+        corral_result_free(&res);
+        return rc;
 }
 
 int

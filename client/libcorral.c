@@ -3,9 +3,10 @@
  *
  * One request is in flight at a time: corral_call() sends it and reads
  * messages until the response with its msgid arrives, skipping responses
- * to earlier calls that gave up waiting. Event notifications read on the
- * way are queued (bounded) for corral_events_next(), so a subscribed
- * connection can still make calls. All I/O is non-blocking (MSG_DONTWAIT)
+ * to earlier calls that gave up waiting. Notifications read on the way
+ * are queued (bounded), events for corral_events_next() and followed log
+ * lines for corral_logs_next(), so a subscribed or following connection
+ * can still make calls. All I/O is non-blocking (MSG_DONTWAIT)
  * under a poll() deadline, so no call outlives the connection's timeout;
  * MSG_NOSIGNAL keeps a closed socket from raising SIGPIPE in the
  * application.
@@ -27,16 +28,28 @@
 
 #define CORRAL_TIMEOUT_DEFAULT 30.0
 #define CORRAL_READ_CHUNK      (64u * 1024)
+/* What a queued log line costs besides its data, for the log queue's bound. */
+#define CORRAL_LINE_OVERHEAD 128u
 
 /*
- * A queued event, or a marker standing for the events dropped at that
+ * A queued notification, or a marker standing for those dropped at that
  * point of the stream while the queue was full (dropped > 0).
  */
 struct corral_queued {
         struct corral_queued *next;
+        enum corral_note_kind kind;
         struct corral_result ev;
-        uint64_t dropped;
+        size_t size;      /* bytes counted against the queue's bound */
+        uint64_t dropped; /* marker: how many, and their bytes */
+        uint64_t dropped_bytes;
         double ts; /* marker: when the first was dropped */
+};
+
+/* Notifications read but not yet taken; n counts notifications, not markers. */
+struct corral_fifo {
+        struct corral_queued *head, *tail;
+        size_t n;
+        size_t bytes;
 };
 
 struct corral {
@@ -51,10 +64,9 @@ struct corral {
          * fails at once instead of misreading the stream.
          */
         char broken[160];
-        bool eof; /* the daemon closed the connection */
-        /* Events read but not yet taken; nqueued counts events, not markers. */
-        struct corral_queued *qhead, *qtail;
-        size_t nqueued;
+        bool eof;                  /* the daemon closed the connection */
+        struct corral_fifo events; /* "event" notifications */
+        struct corral_fifo logs;   /* "log" and "log.end" notifications */
 };
 
 /* A point on the monotonic clock, or none (wait forever). */
@@ -175,18 +187,26 @@ corral_connect(const char *path, struct corral_error *err)
         return c;
 }
 
-void
-corral_close(struct corral *c)
+static void
+corral_fifo_free(struct corral_fifo *f)
 {
         struct corral_queued *q;
 
-        if (c == NULL)
-                return;
-        while ((q = c->qhead) != NULL) {
-                c->qhead = q->next;
+        while ((q = f->head) != NULL) {
+                f->head = q->next;
                 corral_result_free(&q->ev);
                 free(q);
         }
+        memset(f, 0, sizeof *f);
+}
+
+void
+corral_close(struct corral *c)
+{
+        if (c == NULL)
+                return;
+        corral_fifo_free(&c->events);
+        corral_fifo_free(&c->logs);
         proto_reader_free(c->reader);
         close(c->fd);
         free(c->path);
@@ -329,42 +349,87 @@ corral_now(void)
 }
 
 static void
-corral_enqueue(struct corral *c, struct corral_queued *q)
+corral_enqueue(struct corral_fifo *f, struct corral_queued *q)
 {
-        if (c->qtail != NULL)
-                c->qtail->next = q;
+        if (f->tail != NULL)
+                f->tail->next = q;
         else
-                c->qhead = q;
-        c->qtail = q;
+                f->head = q;
+        f->tail = q;
+}
+
+/* Count one notification of size bytes dropped at this point of f. */
+static void
+corral_drop(struct corral_fifo *f, enum corral_note_kind kind, size_t size)
+{
+        struct corral_queued *q;
+
+        if ((q = f->tail) == NULL || q->dropped == 0) {
+                if ((q = calloc(1, sizeof *q)) == NULL)
+                        return;
+                q->kind = kind;
+                q->ts = corral_now();
+                corral_enqueue(f, q);
+        }
+        q->dropped++;
+        q->dropped_bytes += size;
+}
+
+/* The bytes of a log notification's line, for the log queue's bound. */
+static size_t
+corral_log_size(const msgpack_object *map)
+{
+        const msgpack_object *v = corral_map_get(map, "data");
+        size_t n = CORRAL_LINE_OVERHEAD;
+
+        if (v != NULL && v->type == MSGPACK_OBJECT_BIN)
+                n += v->via.bin.size;
+        else if (v != NULL && v->type == MSGPACK_OBJECT_STR)
+                n += v->via.str.size;
+        return n;
 }
 
 /*
- * Keep an event notification ([2, "event", [map]]) for corral_events_next().
- * A full queue drops it; a marker then records the gap, so the reader
- * learns that events are missing, and where.
+ * Keep a notification ([2, "event" | "log" | "log.end", [map]]) for
+ * corral_events_next() or corral_logs_next(). A full queue drops it; a
+ * marker then records the gap, so the reader learns that some are
+ * missing, and where. "log.end" is never dropped: it ends a follow, and
+ * comes at most once per followed process.
  */
 static void
-corral_queue_event(struct corral *c, const struct proto_msg *msg)
+corral_queue_note(struct corral *c, const struct proto_msg *msg)
 {
         const msgpack_object *map;
         struct corral_queued *q;
+        struct corral_fifo *f;
+        enum corral_note_kind kind;
+        size_t size = 0;
+        bool full;
 
-        if (strcmp(msg->method, "event") != 0 || msg->params.type != MSGPACK_OBJECT_ARRAY ||
-            msg->params.via.array.size != 1)
+        if (strcmp(msg->method, "event") == 0)
+                kind = CORRAL_NOTE_EVENT;
+        else if (strcmp(msg->method, "log") == 0)
+                kind = CORRAL_NOTE_LOG;
+        else if (strcmp(msg->method, "log.end") == 0)
+                kind = CORRAL_NOTE_LOG_END;
+        else
                 return; /* not one of ours: a newer daemon's notification */
+        if (msg->params.type != MSGPACK_OBJECT_ARRAY || msg->params.via.array.size != 1)
+                return;
         map = &msg->params.via.array.ptr[0];
         if (map->type != MSGPACK_OBJECT_MAP)
                 return;
-        if (c->nqueued >= CORRAL_EVENT_QUEUE) {
-                if (c->qtail != NULL && c->qtail->dropped > 0) {
-                        c->qtail->dropped++;
-                        return;
-                }
-                if ((q = calloc(1, sizeof *q)) == NULL)
-                        return;
-                q->dropped = 1;
-                q->ts = corral_now();
-                corral_enqueue(c, q);
+        if (kind == CORRAL_NOTE_EVENT) {
+                f = &c->events;
+                full = f->n >= CORRAL_EVENT_QUEUE;
+        } else {
+                f = &c->logs;
+                size = corral_log_size(map);
+                full = kind == CORRAL_NOTE_LOG && f->bytes + size > CORRAL_LOG_QUEUE_BYTES;
+        }
+        if (full) {
+                corral_drop(f, kind == CORRAL_NOTE_EVENT ? CORRAL_NOTE_EVENT : CORRAL_NOTE_LOG,
+                            kind == CORRAL_NOTE_EVENT ? 0 : size - CORRAL_LINE_OVERHEAD);
                 return;
         }
         if ((q = calloc(1, sizeof *q)) == NULL)
@@ -373,20 +438,24 @@ corral_queue_event(struct corral *c, const struct proto_msg *msg)
                 free(q);
                 return;
         }
-        corral_enqueue(c, q);
-        c->nqueued++;
+        q->kind = kind;
+        q->size = size;
+        corral_enqueue(f, q);
+        f->n++;
+        f->bytes += size;
 }
 
 /*
- * Read messages until the response to msgid arrives (want_response; *msg
- * then holds it and the caller clears it), or until an event is queued
- * (!want_response). Late responses to calls that timed out on our side
- * are dropped; events are queued.
+ * Read messages until the response to msgid arrives (want NULL; *msg
+ * then holds it and the caller clears it), or until the queue want holds
+ * something. Late responses to calls that timed out on our side are
+ * dropped; notifications are queued.
  */
 static int
-corral_recv(struct corral *c, bool want_response, uint32_t msgid, const struct deadline *d,
+corral_recv(struct corral *c, struct corral_fifo *want, uint32_t msgid, const struct deadline *d,
             struct proto_msg *msg, struct corral_error *err)
 {
+        bool want_response = want == NULL;
         struct proto_error perr;
         size_t avail;
         ssize_t n;
@@ -394,7 +463,7 @@ corral_recv(struct corral *c, bool want_response, uint32_t msgid, const struct d
         int r;
 
         for (;;) {
-                if (!want_response && c->qhead != NULL)
+                if (!want_response && want->head != NULL)
                         return 0;
                 memset(msg, 0, sizeof *msg);
                 memset(&perr, 0, sizeof perr);
@@ -403,7 +472,7 @@ corral_recv(struct corral *c, bool want_response, uint32_t msgid, const struct d
                         if (want_response && msg->type == PROTO_RESPONSE && msg->msgid == msgid)
                                 return 0;
                         if (msg->type == PROTO_NOTIFICATION)
-                                corral_queue_event(c, msg);
+                                corral_queue_note(c, msg);
                         proto_msg_clear(msg);
                         continue;
                 }
@@ -443,38 +512,6 @@ corral_recv(struct corral *c, bool want_response, uint32_t msgid, const struct d
                 corral_break(c, err);
                 return -1;
         }
-}
-
-char *
-corral_strdup_obj(const msgpack_object *o)
-{
-        char *s;
-
-        if (o == NULL || o->type != MSGPACK_OBJECT_STR)
-                return NULL;
-        if ((s = malloc(o->via.str.size + 1)) == NULL)
-                return NULL;
-        memcpy(s, o->via.str.ptr, o->via.str.size);
-        s[o->via.str.size] = '\0';
-        return s;
-}
-
-const msgpack_object *
-corral_map_get(const msgpack_object *map, const char *key)
-{
-        const msgpack_object_kv *kv;
-        size_t len = strlen(key);
-        uint32_t i;
-
-        if (map == NULL || map->type != MSGPACK_OBJECT_MAP)
-                return NULL;
-        for (i = 0; i < map->via.map.size; i++) {
-                kv = &map->via.map.ptr[i];
-                if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == len &&
-                    memcmp(kv->key.via.str.ptr, key, len) == 0)
-                        return &kv->val;
-        }
-        return NULL;
 }
 
 /* Copy a str value of map into buf (truncating); "" when absent. */
@@ -602,7 +639,7 @@ corral_call_extra(struct corral *c, const char *method, const void *params, size
         }
         if (corral_send_all(c, sb.data, sb.size, &d, err) == -1)
                 goto out;
-        if (corral_recv(c, true, msgid, &d, &msg, err) == -1)
+        if (corral_recv(c, NULL, msgid, &d, &msg, err) == -1)
                 goto out;
 
         if (msg.error.type != MSGPACK_OBJECT_NIL)
@@ -659,18 +696,17 @@ corral_overflow_event(const struct corral_queued *q, struct corral_result *out)
         return rc;
 }
 
-int
-corral_event_wait(struct corral *c, double timeout, struct corral_result *out,
-                  struct corral_error *err)
+/* Take the first item of f, reading from the daemon up to timeout seconds if f is empty. */
+static int
+corral_fifo_wait(struct corral *c, struct corral_fifo *f, double timeout,
+                 struct corral_queued **out, struct corral_error *err)
 {
-        struct corral_queued *q;
         struct deadline d;
         struct proto_msg msg;
-        int rc;
+        struct corral_queued *q;
 
-        memset(out, 0, sizeof *out);
-        out->obj.type = MSGPACK_OBJECT_NIL;
-        if (c->qhead == NULL) {
+        *out = NULL;
+        if (f->head == NULL) {
                 if (c->eof) {
                         corral_error_set(err, CORRAL_E_IO, NULL,
                                          "the daemon closed the connection");
@@ -683,17 +719,36 @@ corral_event_wait(struct corral *c, double timeout, struct corral_result *out,
                         return -1;
                 }
                 deadline_after(&d, timeout);
-                if (corral_recv(c, false, 0, &d, &msg, err) == -1)
+                if (corral_recv(c, f, 0, &d, &msg, err) == -1)
                         return strcmp(err->code, CORRAL_E_TIMEOUT) == 0 ? 0 : -1;
         }
-        q = c->qhead;
-        if ((c->qhead = q->next) == NULL)
-                c->qtail = NULL;
+        q = f->head;
+        if ((f->head = q->next) == NULL)
+                f->tail = NULL;
+        q->next = NULL;
+        if (q->dropped == 0) {
+                f->n--;
+                f->bytes -= q->size;
+        }
+        *out = q;
+        return 1;
+}
+
+int
+corral_event_wait(struct corral *c, double timeout, struct corral_result *out,
+                  struct corral_error *err)
+{
+        struct corral_queued *q;
+        int rc;
+
+        memset(out, 0, sizeof *out);
+        out->obj.type = MSGPACK_OBJECT_NIL;
+        if ((rc = corral_fifo_wait(c, &c->events, timeout, &q, err)) != 1)
+                return rc;
         if (q->dropped > 0)
                 rc = corral_overflow_event(q, out);
         else {
                 *out = q->ev; /* the buffer moves; obj's pointers into it stay valid */
-                c->nqueued--;
                 rc = 0;
         }
         free(q);
@@ -701,6 +756,30 @@ corral_event_wait(struct corral *c, double timeout, struct corral_result *out,
                 corral_error_set(err, CORRAL_E_IO, NULL, "%s", strerror(ENOMEM));
                 return -1;
         }
+        return 1;
+}
+
+int
+corral_note_wait(struct corral *c, double timeout, struct corral_note *out,
+                 struct corral_error *err)
+{
+        struct corral_queued *q;
+        int rc;
+
+        memset(out, 0, sizeof *out);
+        out->obj.obj.type = MSGPACK_OBJECT_NIL;
+        if ((rc = corral_fifo_wait(c, &c->logs, timeout, &q, err)) != 1)
+                return rc;
+        if (q->dropped > 0) {
+                out->kind = CORRAL_NOTE_DROPPED;
+                out->dropped = q->dropped;
+                out->dropped_bytes = q->dropped_bytes;
+                out->ts = q->ts;
+        } else {
+                out->kind = q->kind;
+                out->obj = q->ev; /* the buffer moves */
+        }
+        free(q);
         return 1;
 }
 

@@ -229,6 +229,11 @@ struct corral_spawn_opts {
         struct corral_output output;
         /* Feed its stdin from this queue, one message a line (not with has_stdin). */
         const char *stdin_queue;
+        /*
+         * Follow its output from the first byte: its lines then come as
+         * corral_logs_next() items, as after corral_logs_follow().
+         */
+        bool follow;
 };
 CORRAL_API int corral_spawn(struct corral *, const struct corral_spawn_opts *,
                             struct corral_process *out, struct corral_error *err);

@@ -538,7 +538,9 @@ run_stream(struct ctl *ctl, const struct spawn_args *a, struct corral_target t,
         memset(&lo, 0, sizeof lo);
         lo.target = t;
         *fallback = false;
-        if (corral_logs_follow(ctl->conn, &lo, &backlog, err) == -1) {
+        memset(&backlog, 0, sizeof backlog);
+        /* Spawned with follow: every line comes as a notification, from the first. */
+        if (!a->o.follow && corral_logs_follow(ctl->conn, &lo, &backlog, err) == -1) {
                 *fallback = strcmp(err->code, "unknown_method") == 0;
                 return -1;
         }
@@ -582,7 +584,15 @@ run_run(struct ctl *ctl, int argc, char **argv)
         run_catch(SIGTERM);
         run_catch(SIGHUP);
         signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error, handled */
-        if (corral_spawn(ctl->conn, &a.o, &p, &err) == -1) {
+        /* Follow from the spawn itself, so that not a byte of output is missed. */
+        a.o.follow = !a.quiet && !ctl->json;
+        r = corral_spawn(ctl->conn, &a.o, &p, &err);
+        if (r == -1 && a.o.follow && strcmp(err.code, "invalid_params") == 0 &&
+            strcmp(err.field, "follow") == 0) {
+                a.o.follow = false; /* an older daemon: follow after the spawn */
+                r = corral_spawn(ctl->conn, &a.o, &p, &err);
+        }
+        if (r == -1) {
                 rc = ctl_fail(ctl, &err);
                 goto out;
         }
@@ -625,10 +635,8 @@ const struct ctl_cmd ctl_cmd_run = {
             "Meanwhile its output is printed as it comes: its stdout lines on stdout,\n"
             "its stderr lines on stderr (when they are captured, the default: see\n"
             "--stdout, and `corralctl logs`). Not with --quiet or --json. Its output\n"
-            "is passed on as fast as corralctl prints it, and the process waits for\n"
-            "that; only what it writes before corralctl starts following (a moment\n"
-            "after the start) is kept in its --log-buffer alone, and a note on stderr\n"
-            "says if some was dropped. If corralctl's stdout is closed (`| head`), the\n"
+            "is passed on as fast as corralctl prints it, from its first byte, and the\n"
+            "process waits for that. If corralctl's stdout is closed (`| head`), the\n"
             "process is stopped.\n"
             "\n"
             "If corralctl gets INT, TERM or HUP meanwhile, it stops the process (its\n"

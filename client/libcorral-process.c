@@ -291,7 +291,8 @@ spawn_check(const struct corral_spawn_opts *o, uint32_t *nkeys, struct corral_er
         }
         *nkeys = 1 + (o->name != NULL) + (o->pool != NULL) + (o->env != NULL) + o->env_clear +
                  (o->cwd != NULL) + o->has_stdin + npolicy + o->wait_ready + (o->nafter > 0) +
-                 o->has_priority + corral_output_nkeys(&o->output) + (o->stdin_queue != NULL);
+                 o->has_priority + corral_output_nkeys(&o->output) + (o->stdin_queue != NULL) +
+                 o->follow;
         return 0;
 }
 
@@ -341,6 +342,8 @@ corral_spawn(struct corral *c, const struct corral_spawn_opts *o, struct corral_
         corral_pack_output(&p.pk, &o->output);
         if (o->stdin_queue != NULL)
                 proto_pack_kv_str(&p.pk, "stdin_queue", o->stdin_queue);
+        if (o->follow)
+                proto_pack_kv_bool(&p.pk, "follow", true);
         /* Ready may come after a slot, the processes it follows and its start: no bound. */
         return call_record(c, PROTO_M_PROCESS_SPAWN, &p, o->wait_ready ? -1 : 0, out, err);
 }

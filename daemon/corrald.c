@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "access.h"
+#include "cgroup.h"
 #include "config-apply.h"
 #include "config.h"
 #include "conn.h"
@@ -392,6 +393,7 @@ corrald_free(struct corrald *d)
         free(d->config.socket_group);
         access_rules_free(d->access);
         state_free(d->state);
+        cgroups_free(d->cgroups);
 }
 
 int
@@ -459,6 +461,7 @@ main(int argc, char **argv)
                 return r == 0 ? 0 : 1;
         }
         d.systemd = systemd_new(&d);
+        d.cgroups = cgroups_new();
         if (config_apply_access(&d, cfg, &cause) != 0) {
                 fprintf(stderr, "corrald: %s\n", cause);
                 free(cause);

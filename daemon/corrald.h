@@ -27,6 +27,7 @@ struct follows;
 struct systemd;
 struct access_rules;
 struct state;
+struct cgroups;
 struct conn;
 
 TAILQ_HEAD(conn_list, conn);
@@ -67,6 +68,7 @@ struct corrald {
         struct systemd *systemd;
         struct access_rules *access; /* [access] of the configuration */
         struct state *state;         /* runtime changes saved across restarts */
+        struct cgroups *cgroups;     /* sub-cgroups, when corrald's own is delegated */
         void *filesinks;             /* output-file.c's open log files */
         struct follows *follows;     /* output-follow.c's followers */
         struct conn_list conns;

@@ -9,6 +9,7 @@
 #include "conn.h"
 #include "corrald.h"
 #include "method.h"
+#include "output.h"
 #include "pool.h"
 #include "privs.h"
 #include "process.h"
@@ -83,6 +84,9 @@ spawn_run(struct request *req, const void *params)
                 request_error_proto(req, &err);
                 return METHOD_DONE;
         }
+        /* Before any of its output is read (that happens from the loop, later). */
+        if (sp->follow && req->conn != NULL && !process_is_final(p))
+                output_follow(d, req->conn, p->id, NULL, LOG_STDOUT | LOG_STDERR);
         return method_answer_when_ready(req, p, sp->wait);
 }
 

@@ -129,6 +129,25 @@ output_config_apply(struct output_config *c, const struct proto_output *o, struc
         return 0;
 }
 
+int
+output_config_check(const struct output_config *c, struct corrald *d, struct proto_error *err)
+{
+        const char *specs[2] = {c->out, c->err}, *fields[2] = {"stdout", "stderr"}, *arg, *why;
+        enum output_kind kind;
+        int i;
+
+        for (i = 0; i < 2; i++) {
+                if (specs[i] == NULL || output_parse(specs[i], i == 1, &kind, &arg, &why) != 0)
+                        continue;
+                if (kind == OUTPUT_QUEUE && queue_find(d->queues, arg) == NULL) {
+                        proto_error_set(err, PROTO_E_NOT_FOUND, fields[i],
+                                        "%s: no queue named '%s'", fields[i], arg);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
 void
 output_config_pack_pairs(const struct output_config *c, msgpack_packer *pk)
 {

@@ -60,6 +60,8 @@ void output_config_clear(struct output_config *);
 /* Overlay what a request gave; -1 with err for a bad spec. */
 int output_config_apply(struct output_config *, const struct proto_output *, struct proto_error *);
 void output_config_pack_pairs(const struct output_config *, msgpack_packer *);
+/* Destinations that must exist now (a queue:NAME's queue); -1 with err. */
+int output_config_check(const struct output_config *, struct corrald *, struct proto_error *);
 #define OUTPUT_CONFIG_PAIRS 5
 
 struct output *output_new(struct corrald *, struct process *, const struct output_config *);

@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "cgroup.h"
 #include "corrald.h"
 #include "events.h"
 #include "log.h"
@@ -230,7 +231,7 @@ pool_is_idle(const struct pool *pool)
 static void pool_finish_delete(struct pool *);
 static void pool_roll_step(struct pool *);
 
-static bool pool_start_job(struct pool *);
+static int pool_start_job(struct pool *);
 
 static void
 pool_sched_cb(evutil_socket_t fd, short what, void *arg)
@@ -241,8 +242,8 @@ pool_sched_cb(evutil_socket_t fd, short what, void *arg)
         while (pool_slot_free(pool)) {
                 if ((p = pool_first_startable(pool)) != NULL)
                         process_start(p); /* takes it off the queue */
-                else if (!pool->has_consume || !pool_start_job(pool))
-                        break;
+                else if (!pool->has_consume || pool_start_job(pool) == 0)
+                        break; /* nothing to take (a job that could not start was put back) */
         }
         if (pool->nroll > 0)
                 pool_roll_step(pool);
@@ -253,19 +254,26 @@ pool_sched_cb(evutil_socket_t fd, short what, void *arg)
         }
 }
 
+/* The pool's backoff for a message's attempt: restart_delay doubled per attempt, capped. */
+static double
+pool_job_delay(const struct pool *pool, uint32_t attempt)
+{
+        double delay = pool->defaults.restart_delay;
+        uint32_t i;
+
+        for (i = 1; i < attempt && delay < pool->defaults.restart_delay_max; i++)
+                delay *= 2;
+        return delay < pool->defaults.restart_delay_max ? delay : pool->defaults.restart_delay_max;
+}
+
 /* A job's process ended: its message is acked, or goes back with the pool's backoff. */
 static void
 pool_settle_job(struct pool *pool, struct process *p)
 {
         struct queue *q = queue_find(pool->table->daemon->queues, pool->consume.queue);
         bool ok = p->state == PROCESS_EXITED && policy_is_success(&p->policy, p->exit_code);
-        double delay = pool->defaults.restart_delay;
-        uint32_t i;
+        double delay = pool_job_delay(pool, p->job_attempt);
 
-        for (i = 1; i < p->job_attempt && delay < pool->defaults.restart_delay_max; i++)
-                delay *= 2;
-        if (delay > pool->defaults.restart_delay_max)
-                delay = pool->defaults.restart_delay_max;
         if (q != NULL)
                 queue_settle(q, p->job_msg_id, ok, delay);
         log_debug("pool %s: job %s for message %llu %s", pool->name, p->name,
@@ -338,8 +346,9 @@ pool_start_worker(struct pool *pool, unsigned index, struct proto_error *err)
         return p;
 }
 
-/* Take a message and run the pool's command on it; false if there is none to take. */
-static bool
+/* Take a message and run the pool's command on it: 1 started, 0 none to take, -1 failed (put back).
+ */
+static int
 pool_start_job(struct pool *pool)
 {
         struct corrald *d = pool->table->daemon;
@@ -387,15 +396,15 @@ pool_start_job(struct pool *pool)
         if (p == NULL) {
                 log_warn("pool %s: cannot start a job for message %llu of %s: %s", pool->name,
                          (unsigned long long)id, q->name, err.message);
-                queue_settle(q, id, false, pool->defaults.restart_delay_max);
-                return false;
+                queue_settle(q, id, false, pool_job_delay(pool, attempt));
+                return -1;
         }
         p->job_msg_id = id;
         p->job_attempt = attempt;
         /* It may already have ended (and been settled) if it could not even start. */
         if (process_is_final(p) && p->job_msg_id != 0)
                 pool_settle_job(pool, p);
-        return true;
+        return 1;
 }
 
 void
@@ -438,11 +447,22 @@ pool_create(struct pool_table *pt, const struct proto_p_pool_create *pc, struct 
                 struct output_config check;
 
                 output_config_default(&check);
-                if (output_config_apply(&check, &pc->output, err) != 0) {
+                if (output_config_apply(&check, &pc->output, err) != 0 ||
+                    output_config_check(&check, pt->daemon, err) != 0) {
                         output_config_clear(&check);
                         return NULL;
                 }
                 output_config_clear(&check);
+        }
+        if ((pc->memory_max > 0 || pc->cpu_max != NULL || pc->pids_max > 0) &&
+            !cgroups_enabled(pt->daemon->cgroups)) {
+                proto_error_set(err, PROTO_E_INVALID_PARAMS,
+                                pc->memory_max > 0    ? "memory_max"
+                                : pc->cpu_max != NULL ? "cpu_max"
+                                                      : "pids_max",
+                                "cgroup limits need a delegated cgroup: %s",
+                                cgroups_reason(pt->daemon->cgroups));
+                return NULL;
         }
         if (privs_resolve(&pc->privs, &privs, err) != 0)
                 return NULL;
@@ -454,6 +474,9 @@ pool_create(struct pool_table *pt, const struct proto_p_pool_create *pc, struct 
         }
         pool = pool_alloc(pt, pc->name);
         pool->privs = privs;
+        if (pc->memory_max > 0 || pc->cpu_max != NULL || pc->pids_max > 0)
+                cgroups_pool(pt->daemon->cgroups, pool->name, pc->memory_max, pc->cpu_max,
+                             pc->pids_max);
         pool->size = (unsigned)pc->size;
         if (pc->has_consume) {
                 struct queue *q = queue_find(pt->daemon->queues, pc->consume.queue);
@@ -725,6 +748,7 @@ pool_finish_delete(struct pool *pool)
                 if (q != NULL)
                         q->consumers = pool_table_consumers(pt, q->name);
         }
+        cgroups_pool_remove(pt->daemon->cgroups, pool->name);
         log_info("pool %s deleted", pool->name);
         state_changed(pt->daemon->state);
         events_pool(pt->daemon, pool, "pool.deleted");

@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include "cgroup.h"
 #include "corrald.h"
 #include "events.h"
 #include "log.h"
@@ -104,6 +105,14 @@ process_kill_group(struct process *p, int sig)
 }
 
 /* Waiting for "ready" goes on through these states (stopping: a restart). */
+/* Everything the process started: its group, and its cgroup where there is one. */
+static void
+process_kill_tree(struct process *p)
+{
+        process_kill_group(p, SIGKILL);
+        cgroups_process_kill(p->table->daemon->cgroups, p->pool_name, p->id);
+}
+
 static bool
 process_is_waiting_start(enum process_state s)
 {
@@ -667,7 +676,7 @@ process_terminate_all(struct process_table *t, bool hurry)
         for (p = TAILQ_FIRST(&t->all); p != NULL; p = next) {
                 next = TAILQ_NEXT(p, entry);
                 if (hurry && p->state == PROCESS_STOPPING)
-                        process_kill_group(p, SIGKILL);
+                        process_kill_tree(p);
                 else if (!process_is_final(p) || p->state == PROCESS_FAILED)
                         process_terminate(p, hurry ? SIGKILL : p->policy.stop_signal,
                                           p->policy.grace);
@@ -686,6 +695,7 @@ process_reaped(struct process_table *t, pid_t pid, int status)
                 return;
         }
         process_pid_forget(t, p);
+        p->oom_killed = cgroups_process_done(t->daemon->cgroups, p->pool_name, p->id);
         /* What it wrote before it died belongs to this run's record (and to join's answer). */
         output_drain(p->output);
         /* Its stdin feed ends with the run (a queue message being written goes back). */
@@ -707,7 +717,7 @@ process_before_reap(struct process_table *t, pid_t pid)
         struct process *p = process_find_pid(t, pid);
 
         if (p != NULL && (p->state == PROCESS_STOPPING || p->ready_timed_out))
-                process_kill_group(p, SIGKILL);
+                process_kill_tree(p);
 }
 
 void

@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "cgroup.h"
 #include "corrald.h"
 #include "log.h"
 #include "notify.h"
@@ -329,8 +330,13 @@ process_exec(struct process *p, struct proto_error *err)
                 }
                 req.stdin_fd = pipefd[0];
         }
+        if (p->pool != NULL && (req.cgroup_fd = cgroups_process_open(p->table->daemon->cgroups,
+                                                                     p->pool_name, p->id)) != -1)
+                req.flags |= SPAWN_CGROUP;
         pid = spawn_start(&req, &what);
         saved = errno;
+        if (req.flags & SPAWN_CGROUP)
+                close(req.cgroup_fd);
         output_spawned(p->output, pid != -1);
         spawn_env_free(env);
         if (pipefd[0] != -1)
@@ -506,9 +512,11 @@ process_new(struct process_table *t, const struct process_spec *ps, struct proto
                 process_free(p);
                 return NULL;
         }
-        /* Dependencies record the id (a stale one is harmless if the exec fails). */
-        if (p->nafter > 0)
-                p->id = t->next_id++;
+        /*
+         * The id first: dependencies record it and the process's cgroup is
+         * named after it. An exec that fails leaves a gap, never a reuse.
+         */
+        p->id = t->next_id++;
         failed_dep = process_link_dependencies(p);
         /* First come, first served: nobody overtakes a pending member. */
         now = failed_dep == NULL && process_deps_met(p) && pool_slot_free(ps->pool) &&
@@ -517,8 +525,6 @@ process_new(struct process_table *t, const struct process_spec *ps, struct proto
                 process_free(p);
                 return NULL;
         }
-        if (p->id == 0)
-                p->id = t->next_id++;
         p->name = name != NULL ? xstrdup(name) : process_default_name(t, sp->argv[0], p->id);
         process_register(t, p);
         if (now)
@@ -638,7 +644,7 @@ process_pack_extra(const struct process *p, msgpack_packer *pk, unsigned extra)
         bool exited = p->has_ended_once && p->exit_code >= 0;
         bool signaled = p->has_ended_once && p->term_signal > 0;
 
-        msgpack_pack_map(pk, 19 + extra);
+        msgpack_pack_map(pk, 20 + extra);
         proto_pack_kv_uint(pk, "id", p->id);
         proto_pack_kv_str(pk, "name", p->name);
         proto_pack_kv_str(pk, "pool", p->pool_name);
@@ -668,6 +674,7 @@ process_pack_extra(const struct process *p, msgpack_packer *pk, unsigned extra)
         else
                 proto_pack_kv_nil(pk, "signal");
         proto_pack_kv_bool(pk, "core_dumped", p->core_dumped);
+        proto_pack_kv_bool(pk, "oom_killed", p->oom_killed);
         proto_pack_str(pk, "last_exit");
         if (exited || signaled) {
                 msgpack_pack_map(pk, 2);

@@ -88,6 +88,7 @@ struct process {
         int exit_code;     /* of the last run: -1 unless it exited */
         int term_signal;
         bool core_dumped;
+        bool oom_killed; /* the last run was killed by the OOM killer (cgroups) */
         bool has_ended_once;
         unsigned restarts;
         double delay;   /* the next backoff delay */

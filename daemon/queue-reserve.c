@@ -78,10 +78,11 @@ queue_dead_letter(struct queue *q, struct qmsg *m)
                 log_warn("queue %s: message %llu dropped after %u attempts (no dead letter "
                          "queue)",
                          q->name, (unsigned long long)id, m->attempts);
-        events_queue(d, q, "queue.dead_lettered", id);
         if (q->log != NULL)
                 queue_log_ack(q->log, id);
         queue_drop(q, m);
+        /* After the drop, so that its counts are the queue's new ones. */
+        events_queue(d, q, "queue.dead_lettered", id);
 }
 
 /* A reservation ends without an ack: back to the queue, or to the dead letters. */

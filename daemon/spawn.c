@@ -285,6 +285,9 @@ spawn_child_main(void *arg)
         const char *step = NULL;
         int error;
 
+        /* Into its cgroup first, so that everything it becomes is counted there. */
+        if ((req->flags & SPAWN_CGROUP) && syscall(SYS_write, (long)req->cgroup_fd, "0", 1L) != 1)
+                spawn_child_fail(c, "cgroup", errno);
         /* Signals stay blocked (the parent's mask) until the last step. */
         if ((error = spawn_child_signals()) != 0)
                 spawn_child_fail(c, "signals", error);

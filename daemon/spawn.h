@@ -24,6 +24,7 @@
 enum {
         SPAWN_STDOUT = 0x1, /* stdout_fd becomes the child's 1 */
         SPAWN_STDERR = 0x2, /* stderr_fd becomes the child's 2 */
+        SPAWN_CGROUP = 0x4, /* the child joins the cgroup whose cgroup.procs is cgroup_fd */
 };
 
 /* Settings applied in the child before exec (a pool's user, limits, ...). */
@@ -57,6 +58,7 @@ struct spawn_req {
         int stderr_fd;     /* with SPAWN_STDERR; else /dev/null (may equal stdout_fd) */
         const struct spawn_privs *privs; /* NULL: none */
         const struct rlimit *nofile;     /* the descriptor limit to give back, or NULL */
+        int cgroup_fd;                   /* with SPAWN_CGROUP */
 };
 
 /*

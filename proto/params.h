@@ -171,6 +171,7 @@ struct proto_p_spawn {
         bool has_priority;
         struct proto_output output;
         const char *stdin_queue; /* feed stdin from this queue, one message per line */
+        bool follow;             /* follow its output from the first byte (process.logs) */
 };
 
 struct proto_p_join {
@@ -240,6 +241,9 @@ struct proto_p_pool_create {
         bool has_consume;
         struct proto_output output;
         struct proto_privs privs;
+        uint64_t memory_max; /* cgroup limits of the pool (bytes; 0: none) */
+        const char *cpu_max; /* "QUOTA PERIOD" as cgroup v2's cpu.max */
+        uint64_t pids_max;
 };
 
 enum { PROTO_STREAM_BOTH = 0, PROTO_STREAM_STDOUT, PROTO_STREAM_STDERR };

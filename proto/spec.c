@@ -168,6 +168,7 @@ static const struct proto_field spawn_fields[] = {
     POLICY_FIELDS(struct proto_p_spawn, policy),
     OUTPUT_FIELDS(struct proto_p_spawn, output),
     {.name = "stdin_queue", .type = PF_NAME, .off = offsetof(struct proto_p_spawn, stdin_queue)},
+    {.name = "follow", .type = PF_BOOL, .off = offsetof(struct proto_p_spawn, follow)},
 };
 
 static int
@@ -400,6 +401,16 @@ static const struct proto_field pool_create_fields[] = {
     POLICY_FIELDS(struct proto_p_pool_create, policy),
     OUTPUT_FIELDS(struct proto_p_pool_create, output),
     PRIVS_FIELDS(struct proto_p_pool_create, privs),
+    {.name = "memory_max",
+     .type = PF_UINT,
+     .off = offsetof(struct proto_p_pool_create, memory_max),
+     .max = INT64_MAX},
+    {.name = "cpu_max", .type = PF_STR, .off = offsetof(struct proto_p_pool_create, cpu_max),
+     .max_len = 64},
+    {.name = "pids_max",
+     .type = PF_UINT,
+     .off = offsetof(struct proto_p_pool_create, pids_max),
+     .max = INT64_MAX},
 };
 const struct proto_params_spec proto_spec_pool_create = {
     .method = PROTO_M_POOL_CREATE,

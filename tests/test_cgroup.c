@@ -120,6 +120,7 @@ t_terminate_kills_escaped_grandchild(void)
         char script[512], *pidtext;
         const char *argv[] = {"/bin/sh", "-c", script, NULL};
         long gc;
+        uint64_t id;
 
         if (!cg_enter())
                 return;
@@ -132,11 +133,13 @@ t_terminate_kills_escaped_grandchild(void)
         memset(&o, 0, sizeof o);
         o.argv = argv;
         T_OK(corral_spawn(c, &o, &p, &err), &err);
+        id = p.id;
+        corral_process_clear(&p);
         T_ASSERT(wait_file(harness_path(h, "gc.pid"), 20));
         pidtext = file_read(harness_path(h, "gc.pid"), NULL);
         T_ASSERT(pidtext != NULL && (gc = strtol(pidtext, NULL, 10)) > 1);
         free(pidtext);
-        T_OK(corral_terminate(c, (struct corral_target){.id = p.id}, &to, &p, &err), &err);
+        T_OK(corral_terminate(c, (struct corral_target){.id = id}, &to, &p, &err), &err);
         T_EQ_STR(p.state, "stopped");
         /* The grandchild was in the process's cgroup: cgroup.kill took it too. */
         T_ASSERTF(wait_pid_gone((pid_t)gc, h->pid, 10), "the escaped grandchild %ld survived", gc);

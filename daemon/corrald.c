@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -314,16 +315,13 @@ corrald_reap_conns_cb(evutil_socket_t fd, short what, void *arg)
         conn_reap(arg);
 }
 
-/* Every signal arrives here through libevent, as an event of the loop. */
+/* The other signals arrive here through libevent, as events of the loop. */
 static void
 corrald_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
         struct corrald *d = arg;
 
         switch (sig) {
-        case SIGCHLD:
-                process_reap_all(d->processes);
-                break;
         case SIGTERM:
                 corrald_stop(d, "SIGTERM received");
                 break;
@@ -343,12 +341,37 @@ corrald_signal_cb(evutil_socket_t sig, short what, void *arg)
         }
 }
 
+/* SIGCHLD by signalfd: a child's death is one readable descriptor away from its reaping. */
+static void
+corrald_sigchld_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct corrald *d = arg;
+        struct signalfd_siginfo si[16];
+
+        /* Signals coalesce: drain, then reap everything that has ended. */
+        while (read(fd, si, sizeof si) > 0)
+                ;
+        process_reap_all(d->processes);
+}
+
 static void
 corrald_setup_signals(struct corrald *d)
 {
-        static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+        static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
         struct sigaction sa;
+        sigset_t chld;
         size_t i;
+
+        /* Blocked here (children get an empty mask from the spawner), read from a descriptor. */
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        if (sigprocmask(SIG_BLOCK, &chld, NULL) == -1 ||
+            (d->sigchld_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+                fatal("signalfd(SIGCHLD)");
+        d->sigchld_ev =
+            event_new(d->base, d->sigchld_fd, EV_READ | EV_PERSIST, corrald_sigchld_cb, d);
+        if (d->sigchld_ev == NULL || event_add(d->sigchld_ev, NULL) != 0)
+                fatalx("cannot watch SIGCHLD");
 
         /* A client that hangs up must cost an EPIPE, not the daemon. */
         memset(&sa, 0, sizeof sa);
@@ -383,6 +406,10 @@ corrald_free(struct corrald *d)
                 if (d->sig_ev[i] != NULL)
                         event_free(d->sig_ev[i]);
         }
+        if (d->sigchld_ev != NULL)
+                event_free(d->sigchld_ev);
+        if (d->sigchld_fd > 0)
+                close(d->sigchld_fd);
         event_free(d->reap_conns_ev);
         event_free(d->stop_timer);
         event_base_free(d->base);

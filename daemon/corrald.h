@@ -76,6 +76,8 @@ struct corrald {
         unsigned nconns;
         struct event *reap_conns_ev;
         struct event *sig_ev[6];
+        int sigchld_fd; /* SIGCHLD's signalfd */
+        struct event *sigchld_ev;
         struct event *stop_timer; /* bounds the final flush at shutdown */
         bool stopping;
         int exit_code;

@@ -102,7 +102,8 @@ logs_run(struct request *req, const void *params)
                         return METHOD_DONE;
                 TAILQ_FOREACH(p, &pool->members, pool_entry)
                 logs_collect(p, streams, &items, &n, &cap, &lost);
-                qsort(items, n, sizeof *items, logs_cmp);
+                if (n > 0)
+                        qsort(items, n, sizeof *items, logs_cmp);
                 p = NULL;
         } else {
                 if ((p = process_find_target(d->processes, &lp->t, req)) == NULL)
@@ -123,13 +124,13 @@ logs_run(struct request *req, const void *params)
         }
         logs_pack(request_result(req), items, from, n, lost, truncated, ended);
         free(items);
-        if (lp->follow && !ended && req->conn != NULL) {
-                struct conn *c = req->conn;
-
-                request_done(req); /* the answer goes out before the first notification */
-                output_follow(d, c, p != NULL ? p->id : 0, lp->pool, streams);
-                return METHOD_DONE;
-        }
+        /*
+         * Registered before the answer is sent (the params go with the
+         * request); no line can be read before this callback returns, so the
+         * answer still comes first.
+         */
+        if (lp->follow && !ended && req->conn != NULL)
+                output_follow(d, req->conn, p != NULL ? p->id : 0, lp->pool, streams);
         request_done(req);
         return METHOD_DONE;
 }

@@ -587,7 +587,8 @@ output_read(struct output_stream *s, bool drain)
                         output_pause(s);
                         return;
                 }
-                if (s->kind == OUTPUT_CAPTURE &&
+                /* Draining at the end of a run: no pause, it is a pipe's worth at most. */
+                if (!drain && s->kind == OUTPUT_CAPTURE &&
                     output_follower_slow(s->out->daemon, s->out->proc)) {
                         output_pause(s);
                         return;
@@ -669,8 +670,23 @@ output_drain(struct output *o)
 {
         int i;
 
-        for (i = 0; i < 2; i++)
-                output_read(&o->streams[i], true);
+        for (i = 0; i < 2; i++) {
+                struct output_stream *s = &o->streams[i];
+
+                /*
+                 * The run is over: what is in the pipe (at most a pipe's worth)
+                 * goes to the buffer and the followers before log.end, even
+                 * past a slow follower's pause. A full queue still holds it.
+                 */
+                if (s->paused && s->kind == OUTPUT_CAPTURE) {
+                        s->paused = false;
+                        if (s->retry != NULL)
+                                evtimer_del(s->retry);
+                        if (s->ev != NULL)
+                                event_add(s->ev, NULL);
+                }
+                output_read(s, true);
+        }
 }
 
 void

@@ -72,7 +72,7 @@ config_create_queues(struct corrald *d, const struct config *cfg, char **cause)
                                 continue;
                         }
                         if ((q = queue_create(d->queues, &cq->pc, &err)) == NULL) {
-                                xasprintf(cause, "%s: [queue:%s] %s%s%s", cfg->files, cq->name,
+                                xasprintf(cause, "%s: [queue:%s] %s%s%s", cq->where, cq->name,
                                           err.field, err.field[0] ? ": " : "", err.message);
                                 return -1;
                         }
@@ -100,7 +100,7 @@ config_create_pool(struct corrald *d, const struct config *cfg, const struct con
         if (pc.has_replicas && state_saved_replicas(d->state, cp->name, &saved))
                 pc.replicas.count = saved;
         if ((pool = pool_create(d->pools, &pc, &err)) == NULL) {
-                xasprintf(cause, "%s: [pool:%s] %s%s%s", cfg->files, cp->name, err.field,
+                xasprintf(cause, "%s: [pool:%s] %s%s%s", cp->where, cp->name, err.field,
                           err.field[0] ? ": " : "", err.message);
                 return -1;
         }
@@ -145,7 +145,9 @@ config_check(struct corrald *d, const struct config *cfg, char **cause)
 
                 if (dl != NULL && config_find_queue(cfg, dl) == NULL) {
                         xasprintf(cause, "%s: [queue:%s] dead_letter: no queue '%s' is configured",
-                                  cfg->files, cfg->queues[i].name, dl);
+                                  config_where(cfg->queues[i].places, cfg->queues[i].nplaces,
+                                               "dead_letter", cfg->queues[i].where),
+                                  cfg->queues[i].name, dl);
                         return -1;
                 }
         }
@@ -158,7 +160,8 @@ config_check(struct corrald *d, const struct config *cfg, char **cause)
 
                 if (cp->pc.has_consume && config_find_queue(cfg, cp->pc.consume.queue) == NULL) {
                         xasprintf(cause, "%s: [pool:%s] consume: no queue '%s' is configured",
-                                  cfg->files, cp->name, cp->pc.consume.queue);
+                                  config_where(cp->places, cp->nplaces, "consume", cp->where),
+                                  cp->name, cp->pc.consume.queue);
                         return -1;
                 }
                 output_config_default(&ocfg);
@@ -167,8 +170,9 @@ config_check(struct corrald *d, const struct config *cfg, char **cause)
                 if (r == 0 && (r = privs_resolve(&cp->pc.privs, &pv, &err)) == 0)
                         privs_free(pv);
                 if (r != 0) {
-                        xasprintf(cause, "%s: [pool:%s] %s: %s", cfg->files, cp->name, err.field,
-                                  err.message);
+                        xasprintf(cause, "%s: [pool:%s] %s: %s",
+                                  config_where(cp->places, cp->nplaces, err.field, cp->where),
+                                  cp->name, err.field, err.message);
                         return -1;
                 }
         }
@@ -324,8 +328,9 @@ config_reload(struct corrald *d, char **cause)
         systemd_reloading(d->systemd);
         log_info("reloading %s", d->config.config_path);
         cfg = config_load(d->config.config_path, d->config.config_required, cause);
-        if (cfg == NULL || config_check_reload(d, cfg, cause) != 0 ||
-            config_apply_access(d, cfg, cause) != 0) {
+        /* Everything that can be checked is, before anything changes. */
+        if (cfg == NULL || config_check(d, cfg, cause) != 0 ||
+            config_check_reload(d, cfg, cause) != 0 || config_apply_access(d, cfg, cause) != 0) {
                 log_error("reload refused, nothing changed: %s", *cause);
                 config_free(cfg);
                 systemd_ready(d->systemd);

@@ -92,6 +92,69 @@ config_append(char **s, const char *key, const char *value)
 }
 
 /*
+ * A setting's value as its meaning, not its spelling ("1500ms" and "1.5"
+ * are one grace), so that a reload restarts only what really changed.
+ */
+static void
+config_canon(const struct proto_field *f, const void *decoded, char *buf, size_t len,
+             const char *raw)
+{
+        const char *at = (const char *)decoded + f->off;
+
+        switch (f->type) {
+        case PF_SECONDS:
+                snprintf(buf, len, "%.9g", *(const double *)(const void *)at);
+                break;
+        case PF_UINT:
+                snprintf(buf, len, "%llu", (unsigned long long)*(const uint64_t *)(const void *)at);
+                break;
+        case PF_INT:
+                snprintf(buf, len, "%lld", (long long)*(const int64_t *)(const void *)at);
+                break;
+        case PF_BOOL:
+                snprintf(buf, len, "%d", *(const bool *)(const void *)at);
+                break;
+        case PF_ENUM:
+        case PF_SIGNAL:
+                snprintf(buf, len, "%d", *(const int *)(const void *)at);
+                break;
+        default:
+                snprintf(buf, len, "%s", raw);
+                break;
+        }
+}
+
+/* The lines of a fingerprint in one order, whatever the file's. */
+static int
+config_cmp_line(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *
+config_sorted(const char *fp)
+{
+        char *copy = xstrdup(fp != NULL ? fp : ""), *tok, *save = NULL, **v = NULL, *out;
+        size_t n = 0, i, len = 1;
+
+        for (tok = strtok_r(copy, "\n", &save); tok != NULL; tok = strtok_r(NULL, "\n", &save)) {
+                v = xreallocarray(v, n + 1, sizeof *v);
+                v[n++] = tok;
+                len += strlen(tok) + 1;
+        }
+        if (n > 0)
+                qsort(v, n, sizeof *v, config_cmp_line);
+        out = xcalloc(1, len);
+        for (i = 0; i < n; i++) {
+                strcat(out, v[i]);
+                strcat(out, "\n");
+        }
+        free(v);
+        free(copy);
+        return out;
+}
+
+/*
  * Split a command into words like a shell, without expansions: blanks
  * separate, '...' is literal, "..." allows \" \\ \$ \`, a backslash
  * outside quotes takes the next character. -1 with *why on bad quoting.
@@ -159,6 +222,33 @@ unterminated:
         free(v);
         *why = "a quote is not closed";
         return -1;
+}
+
+const char *
+config_where(const struct config_place *places, size_t n, const char *key,
+             const char *section_where)
+{
+        const char *w = section_where;
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                if (strcmp(places[i].key, key) == 0)
+                        w = places[i].where;
+        }
+        return w;
+}
+
+/* Remember where key was given (arena-owned). */
+static void
+config_place_add(struct config_parse *cp, struct config_place **v, size_t *n, const char *key)
+{
+        char where[PATH_MAX + 16];
+
+        snprintf(where, sizeof where, "%s:%d", cp->file, cp->line);
+        *v = xreallocarray(*v, *n + 1, sizeof **v);
+        (*v)[*n].key = config_strdup(cp->cfg, key);
+        (*v)[*n].where = config_strdup(cp->cfg, where);
+        (*n)++;
 }
 
 static size_t
@@ -298,11 +388,17 @@ config_queue_key(struct config_parse *cp, const char *section, const char *name,
                 config_error(cp, section, key, "unknown key");
                 return 0;
         }
+        config_place_add(cp, &q->places, &q->nplaces, key);
         if (proto_field_from_text(f, value, &q->pc, cp->cfg->arena, &err) != 0) {
                 config_error(cp, section, key, "%s", err.message);
                 return 0;
         }
-        config_append(&cp->qfp[i], key, value);
+        {
+                char canon[256];
+
+                config_canon(f, &q->pc, canon, sizeof canon, value);
+                config_append(&cp->qfp[i], key, canon);
+        }
         return 1;
 }
 
@@ -318,6 +414,7 @@ config_pool_key(struct config_parse *cp, const char *section, const char *name, 
         struct proto_error err;
         const char *why;
 
+        config_place_add(cp, &p->places, &p->nplaces, key);
         if (strcmp(key, "replicas") == 0) {
                 struct proto_field rf = {.name = "replicas", .type = PF_UINT, .max = 10000};
 
@@ -372,8 +469,28 @@ config_pool_key(struct config_parse *cp, const char *section, const char *name, 
         } else if (proto_field_from_text(f, value, &p->pc, cp->cfg->arena, &err) != 0) {
                 config_error(cp, section, key, "%s", err.message);
                 return 0;
+        } else {
+                char canon[256];
+
+                config_canon(f, &p->pc, canon, sizeof canon, value);
+                config_append(&x->fp, key, canon);
+                return 1;
         }
-        config_append(&x->fp, key, value);
+        if (strcmp(key, "command") == 0) {
+                /* Its words, not its spacing. */
+                char *words = xstrdup("");
+
+                for (size_t k = 0; k < x->argc; k++) {
+                        char *n;
+
+                        xasprintf(&n, "%s%s\x1f", words, x->command[k]);
+                        free(words);
+                        words = n;
+                }
+                config_append(&x->fp, key, words);
+                free(words);
+        } else
+                config_append(&x->fp, key, value);
         return 1;
 }
 
@@ -422,13 +539,16 @@ config_finish_pool(struct config_parse *cp, size_t i, char **cause)
 {
         struct config_pool *p = &cp->cfg->pools[i];
         struct pool_extra *x = &cp->extra[i];
-        const char *problem = NULL;
+        const char *problem = NULL, *problem_key = "command";
 
         if (x->consume != NULL) {
+                problem_key = "consume";
                 if (x->command == NULL)
                         problem = "consume needs a command to run for each message";
-                else if (p->has_replicas)
+                else if (p->has_replicas) {
+                        problem_key = "replicas";
                         problem = "a pool has replicas or consumes a queue, not both";
+                }
                 p->pc.has_consume = true;
                 p->pc.consume.queue = x->consume;
                 p->pc.consume.argv = x->command;
@@ -445,10 +565,14 @@ config_finish_pool(struct config_parse *cp, size_t i, char **cause)
                 p->pc.replicas.nenv = x->nenv;
                 p->pc.replicas.cwd = x->cwd;
                 p->pc.replicas.count = p->has_replicas ? p->replicas : 1;
-        } else if (p->has_replicas || x->env != NULL || x->cwd != NULL)
+        } else if (p->has_replicas || x->env != NULL || x->cwd != NULL) {
+                problem_key = p->has_replicas ? "replicas" : x->env != NULL ? "env" : "cwd";
                 problem = "replicas, env and cwd need a command";
+        }
         if (problem != NULL) {
-                xasprintf(cause, "%s: [pool:%s]: %s", cp->cfg->files, p->name, problem);
+                xasprintf(cause, "%s: [pool:%s] %s: %s",
+                          config_where(p->places, p->nplaces, problem_key, p->where), p->name,
+                          problem_key, problem);
                 return -1;
         }
         /* Keep env and the fingerprint in the arena: they outlive this parse. */
@@ -461,15 +585,22 @@ config_finish_pool(struct config_parse *cp, size_t i, char **cause)
                 else
                         p->pc.replicas.env = env;
         }
-        p->fingerprint = config_strdup(cp->cfg, x->fp != NULL ? x->fp : "");
+        {
+                char *sorted = config_sorted(x->fp);
+
+                p->fingerprint = config_strdup(cp->cfg, sorted);
+                free(sorted);
+        }
         return 0;
 }
 
 static int
 config_queue_finish(struct config_parse *cp, size_t i)
 {
-        cp->cfg->queues[i].fingerprint =
-            config_strdup(cp->cfg, cp->qfp[i] != NULL ? cp->qfp[i] : "");
+        char *sorted = config_sorted(cp->qfp[i]);
+
+        cp->cfg->queues[i].fingerprint = config_strdup(cp->cfg, sorted);
+        free(sorted);
         return 0;
 }
 
@@ -485,20 +616,41 @@ config_parse_file(struct config_parse *cp, const char *file, char **cause)
                 return -1;
         }
         cp->file = file;
-        /* First pass: sections, so that [pool:x] with no keys still makes a pool. */
+        /*
+         * First pass: sections, so that [pool:x] with no keys still makes a
+         * pool and an unknown section is an error even when empty.
+         */
+        cp->line = 0;
         while (fgets(line, sizeof line, cp->fp) != NULL) {
-                char *s = line, *e;
+                char *s = line, *e, where[PATH_MAX + 16];
+                size_t i;
 
+                cp->line++;
                 while (*s == ' ' || *s == '\t')
                         s++;
                 if (*s != '[' || (e = strchr(s, ']')) == NULL)
                         continue;
                 *e = '\0';
-                if (strncmp(s + 1, "pool:", 5) == 0 && proto_name_valid(s + 6, strlen(s + 6), NULL))
-                        config_pool_index(cp, s + 6);
-                else if (strncmp(s + 1, "queue:", 6) == 0 &&
-                         proto_name_valid(s + 7, strlen(s + 7), NULL))
-                        config_queue_index(cp, s + 7);
+                snprintf(where, sizeof where, "%s:%d", file, cp->line);
+                if (strncmp(s + 1, "pool:", 5) == 0 &&
+                    proto_name_valid(s + 6, strlen(s + 6), NULL)) {
+                        i = config_pool_index(cp, s + 6);
+                        if (cp->cfg->pools[i].where == NULL)
+                                cp->cfg->pools[i].where = config_strdup(cp->cfg, where);
+                } else if (strncmp(s + 1, "queue:", 6) == 0 &&
+                           proto_name_valid(s + 7, strlen(s + 7), NULL)) {
+                        i = config_queue_index(cp, s + 7);
+                        if (cp->cfg->queues[i].where == NULL)
+                                cp->cfg->queues[i].where = config_strdup(cp->cfg, where);
+                } else if (strcmp(s + 1, "daemon") != 0 && strcmp(s + 1, "access") != 0) {
+                        xasprintf(cause,
+                                  "%s: [%s]: unknown section (expected [daemon], [access], "
+                                  "[pool:NAME] or [queue:NAME])",
+                                  where, s + 1);
+                        fclose(cp->fp);
+                        cp->fp = NULL;
+                        return -1;
+                }
         }
         rewind(cp->fp);
         cp->line = 0;
@@ -610,6 +762,10 @@ config_free(struct config *cfg)
         if (cfg == NULL)
                 return;
         proto_arena_free(cfg->arena);
+        for (size_t i = 0; i < cfg->nqueues; i++)
+                free(cfg->queues[i].places);
+        for (size_t i = 0; i < cfg->npools; i++)
+                free(cfg->pools[i].places);
         free(cfg->queues);
         free(cfg->pools);
         free(cfg->access);

@@ -21,14 +21,26 @@
 #include "access.h"
 #include "proto.h"
 
+/* Where each key of a section was given ("FILE:LINE"), for messages found after parsing. */
+struct config_place {
+        const char *key;
+        const char *where;
+};
+
 struct config_queue {
         char *name;
+        char *where; /* "FILE:LINE" of its section, for messages */
+        struct config_place *places;
+        size_t nplaces;
         struct proto_p_queue_create pc;
         char *fingerprint; /* every setting, to tell a change on reload */
 };
 
 struct config_pool {
         char *name;
+        char *where; /* "FILE:LINE" of its section, for messages */
+        struct config_place *places;
+        size_t nplaces;
         struct proto_p_pool_create pc;
         char *fingerprint; /* everything but size and replicas: what its members are */
         uint64_t replicas;
@@ -62,6 +74,9 @@ struct config {
  * unless required. NULL with *cause ("FILE:LINE: [section] key: problem").
  */
 struct config *config_load(const char *path, bool required, char **cause);
+/* "FILE:LINE" of key in a section (its last occurrence), else of the section. */
+const char *config_where(const struct config_place *, size_t n, const char *key,
+                         const char *section_where);
 void config_free(struct config *);
 
 #endif

@@ -157,42 +157,24 @@ access_rules_free(struct access_rules *rs)
         free(rs);
 }
 
-/* Is gid one of the peer's groups (its primary, or a supplementary one from /proc)? */
+/* Is gid the peer's primary group or one of its groups recorded at accept? */
 static bool
-access_in_group(pid_t pid, gid_t primary, unsigned gid)
+access_in_group(gid_t primary, const gid_t *groups, size_t n, unsigned gid)
 {
-        char path[64], line[4096];
-        bool found = false;
-        FILE *fp;
+        size_t i;
 
         if (primary == gid)
                 return true;
-        snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-        if (pid <= 0 || (fp = fopen(path, "re")) == NULL)
-                return false;
-        while (!found && fgets(line, sizeof line, fp) != NULL) {
-                char *p, *end;
-
-                if (strncmp(line, "Groups:", 7) != 0)
-                        continue;
-                for (p = line + 7;; p = end) {
-                        unsigned long g = strtoul(p, &end, 10);
-
-                        if (end == p)
-                                break;
-                        if (g == gid) {
-                                found = true;
-                                break;
-                        }
-                }
+        for (i = 0; i < n; i++) {
+                if (groups[i] == gid)
+                        return true;
         }
-        fclose(fp);
-        return found;
+        return false;
 }
 
 void
-access_grant_for(const struct access_rules *rs, uid_t uid, gid_t gid, pid_t pid,
-                 struct access_grant *g)
+access_grant_for(const struct access_rules *rs, uid_t uid, gid_t gid, const gid_t *groups,
+                 size_t ngroups, struct access_grant *g)
 {
         const struct access_rule *match = NULL;
         size_t i;
@@ -208,7 +190,7 @@ access_grant_for(const struct access_rules *rs, uid_t uid, gid_t gid, pid_t pid,
                         match = &rs->v[i];
         }
         for (i = 0; rs != NULL && i < rs->n && match == NULL; i++) {
-                if (rs->v[i].is_group && access_in_group(pid, gid, rs->v[i].id))
+                if (rs->v[i].is_group && access_in_group(gid, groups, ngroups, rs->v[i].id))
                         match = &rs->v[i];
         }
         if (match == NULL)
@@ -239,12 +221,45 @@ access_listed(char *const *list, const char *name)
         return false;
 }
 
+static bool
+access_is_file(const char *spec)
+{
+        return spec != NULL && strncmp(spec, "file:", 5) == 0;
+}
+
+/* Does this request name a file: output destination (spawn or pool.create)? */
+static bool
+access_writes_files(const struct method *m, const void *params)
+{
+        const struct proto_output *o = NULL;
+
+        if (strcmp(m->name, PROTO_M_PROCESS_SPAWN) == 0)
+                o = &((const struct proto_p_spawn *)params)->output;
+        else if (strcmp(m->name, PROTO_M_POOL_CREATE) == 0)
+                o = &((const struct proto_p_pool_create *)params)->output;
+        return o != NULL && (access_is_file(o->out) || access_is_file(o->err));
+}
+
+/* Add the queue of a queue:NAME destination to a scope. */
+static void
+access_scope_output(const struct proto_output *o, struct access_scope *sc, size_t *n)
+{
+        const char *specs[2] = {o->out, o->err};
+        size_t i;
+
+        for (i = 0; i < 2 && *n < 3; i++) {
+                if (specs[i] != NULL && strncmp(specs[i], "queue:", 6) == 0)
+                        sc->queues[(*n)++] = specs[i] + 6;
+        }
+}
+
 int
 access_check(struct corrald *d, struct conn *c, const struct method *m, const void *params,
              struct proto_error *err)
 {
         const struct access_grant *g = conn_grant(c);
-        struct access_scope sc = {NULL, NULL};
+        struct access_scope sc;
+        size_t i;
 
         if (g->level == ACCESS_FULL)
                 return 0;
@@ -278,6 +293,14 @@ access_check(struct corrald *d, struct conn *c, const struct method *m, const vo
                         return -1;
                 }
         }
+        memset(&sc, 0, sizeof sc);
+        /* Only root writes files as root: a client's output goes elsewhere. */
+        if (access_writes_files(m, params)) {
+                proto_error_set(err, PROTO_E_PERMISSION_DENIED, "stdout",
+                                "file: destinations are written by corrald as root: only root and "
+                                "corrald's own user may name them");
+                return -1;
+        }
         if (m->scope != NULL)
                 m->scope(d, params, &sc);
         if (sc.pool != NULL && !access_listed(g->pools, sc.pool)) {
@@ -286,11 +309,13 @@ access_check(struct corrald *d, struct conn *c, const struct method *m, const vo
                                 sc.pool);
                 return -1;
         }
-        if (sc.queue != NULL && !access_listed(g->queues, sc.queue)) {
-                proto_error_set(err, PROTO_E_PERMISSION_DENIED, "queue",
-                                "uid %ld has no access to queue %s", (long)conn_peer_uid(c),
-                                sc.queue);
-                return -1;
+        for (i = 0; i < 4 && sc.queues[i] != NULL; i++) {
+                if (!access_listed(g->queues, sc.queues[i])) {
+                        proto_error_set(err, PROTO_E_PERMISSION_DENIED, "queue",
+                                        "uid %ld has no access to queue %s", (long)conn_peer_uid(c),
+                                        sc.queues[i]);
+                        return -1;
+                }
         }
         return 0;
 }
@@ -300,9 +325,33 @@ void
 access_scope_spawn(struct corrald *d, const void *params, struct access_scope *sc)
 {
         const struct proto_p_spawn *sp = params;
+        size_t n = 0;
 
         sc->pool = sp->pool != NULL ? sp->pool : "default";
-        sc->queue = sp->stdin_queue;
+        if (sp->stdin_queue != NULL)
+                sc->queues[n++] = sp->stdin_queue;
+        access_scope_output(&sp->output, sc, &n);
+}
+
+void
+access_scope_pool_create(struct corrald *d, const void *params, struct access_scope *sc)
+{
+        const struct proto_p_pool_create *pc = params;
+        size_t n = 0;
+
+        sc->pool = pc->name;
+        if (pc->has_consume)
+                sc->queues[n++] = pc->consume.queue;
+        access_scope_output(&pc->output, sc, &n);
+}
+
+void
+access_scope_queue_create(struct corrald *d, const void *params, struct access_scope *sc)
+{
+        const struct proto_p_queue_create *qc = params;
+
+        sc->queues[0] = qc->name;
+        sc->queues[1] = qc->dead_letter;
 }
 
 void
@@ -325,7 +374,7 @@ access_scope_pool(struct corrald *d, const void *params, struct access_scope *sc
 void
 access_scope_queue(struct corrald *d, const void *params, struct access_scope *sc)
 {
-        sc->queue = *(const char *const *)params;
+        sc->queues[0] = *(const char *const *)params;
 }
 
 void

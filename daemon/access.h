@@ -39,7 +39,8 @@ struct access_grant {
         char **queues;   /* NULL: every queue */
         bool other_user; /* may run pools with their own user (listed in its rule) */
 };
-void access_grant_for(const struct access_rules *, uid_t, gid_t, pid_t, struct access_grant *);
+void access_grant_for(const struct access_rules *, uid_t, gid_t, const gid_t *groups,
+                      size_t ngroups, struct access_grant *);
 void access_grant_clear(struct access_grant *);
 
 /*

@@ -188,7 +188,9 @@ config_words(struct config *cfg, const char *s, const char ***argv, size_t *argc
                                 for (s++; *s != '"'; s++) {
                                         if (*s == '\0')
                                                 goto unterminated;
-                                        if (*s == '\\' && strchr("\"\\$`", s[1]) != NULL)
+                                        /* s[1] may be the end: strchr finds a NUL too. */
+                                        if (*s == '\\' && s[1] != '\0' &&
+                                            strchr("\"\\$`", s[1]) != NULL)
                                                 s++;
                                         word[w++] = *s;
                                 }

@@ -43,6 +43,8 @@ struct conn {
         struct request_list parked;
         unsigned nparked;
         struct ucred cred;
+        gid_t *groups; /* the peer's supplementary groups, taken at accept (SO_PEERGROUPS) */
+        size_t ngroups;
         struct access_grant grant;
         bool dead;                 /* on the daemon's dead list, to be freed from the loop */
         bool closing;              /* flushing its last answers */
@@ -82,6 +84,25 @@ conn_kill(struct conn *c)
         event_active(d->reap_conns_ev, EV_TIMEOUT, 0);
 }
 
+/*
+ * The peer's groups as the kernel recorded them when it connected: later
+ * reads of /proc/PID could meet another process that took its pid.
+ */
+static void
+conn_peer_groups(struct conn *c, int fd)
+{
+        socklen_t len = 32 * sizeof(gid_t);
+        int r;
+
+        c->groups = xmalloc(len);
+        r = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &len);
+        if (r == -1 && errno == ERANGE) { /* len now says how much is needed */
+                c->groups = xreallocarray(c->groups, len, 1);
+                r = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &len);
+        }
+        c->ngroups = r == 0 ? len / sizeof(gid_t) : 0;
+}
+
 struct conn *
 conn_new(struct corrald *d, int fd)
 {
@@ -98,7 +119,8 @@ conn_new(struct corrald *d, int fd)
                 c->cred.uid = (uid_t)-1;
                 c->cred.gid = (gid_t)-1;
         }
-        access_grant_for(d->access, c->cred.uid, c->cred.gid, c->cred.pid, &c->grant);
+        conn_peer_groups(c, fd);
+        access_grant_for(d->access, c->cred.uid, c->cred.gid, c->groups, c->ngroups, &c->grant);
         c->reader = proto_reader_new(&d->config.limits);
         c->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
         if (c->reader == NULL || c->bev == NULL)
@@ -139,6 +161,7 @@ conn_free(struct conn *c)
         bufferevent_free(c->bev);
         proto_reader_free(c->reader);
         access_grant_clear(&c->grant);
+        free(c->groups);
         free(c);
 }
 
@@ -356,8 +379,16 @@ conn_regrant_all(struct corrald *d)
         TAILQ_FOREACH(c, &d->conns, entry)
         {
                 access_grant_clear(&c->grant);
-                access_grant_for(d->access, c->cred.uid, c->cred.gid, c->cred.pid, &c->grant);
+                access_grant_for(d->access, c->cred.uid, c->cred.gid, c->groups, c->ngroups,
+                                 &c->grant);
         }
+}
+
+const gid_t *
+conn_peer_groups_list(const struct conn *c, size_t *n)
+{
+        *n = c->ngroups;
+        return c->groups;
 }
 
 gid_t

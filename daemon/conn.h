@@ -57,6 +57,8 @@ const struct access_grant *conn_grant(const struct conn *);
 /* Recompute every connection's grant (the rules changed). */
 void conn_regrant_all(struct corrald *);
 gid_t conn_peer_gid(const struct conn *);
+/* Its supplementary groups, as recorded at accept. */
+const gid_t *conn_peer_groups_list(const struct conn *, size_t *n);
 
 /* The peer's credentials, from SO_PEERCRED at accept. */
 pid_t conn_peer_pid(const struct conn *);

@@ -421,6 +421,8 @@ corrald_free(struct corrald *d)
         access_rules_free(d->access);
         state_free(d->state);
         cgroups_free(d->cgroups);
+        if (d->fd_dir != NULL)
+                closedir(d->fd_dir);
 }
 
 int
@@ -489,6 +491,7 @@ main(int argc, char **argv)
         }
         d.systemd = systemd_new(&d);
         d.cgroups = cgroups_new();
+        d.fd_dir = opendir("/proc/self/fd");
         if (config_apply_access(&d, cfg, &cause) != 0) {
                 fprintf(stderr, "corrald: %s\n", cause);
                 free(cause);

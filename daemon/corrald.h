@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <dirent.h>
 #include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -69,6 +70,7 @@ struct corrald {
         struct access_rules *access; /* [access] of the configuration */
         struct state *state;         /* runtime changes saved across restarts */
         struct cgroups *cgroups;     /* sub-cgroups, when corrald's own is delegated */
+        DIR *fd_dir;                 /* /proc/self/fd, for daemon.stats */
         void *filesinks;             /* output-file.c's open log files */
         struct follows *follows;     /* output-follow.c's followers */
         struct conn_list conns;

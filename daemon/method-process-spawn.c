@@ -22,6 +22,32 @@ spawn_wake(struct request *req, void *arg)
         request_done(req);
 }
 
+/*
+ * The process limits, for a spawn or for bringing an ended process back
+ * (start, restart): in all, and per client uid for clients that are not
+ * root. Answers limit_reached itself and returns -1.
+ */
+int
+method_check_process_limits(struct request *req, uid_t owner)
+{
+        struct corrald *d = req->daemon;
+
+        if (process_table_live(d->processes) >= d->config.max_processes) {
+                request_error(req, PROTO_E_LIMIT_REACHED, NULL,
+                              "corrald supervises at most %u live processes",
+                              d->config.max_processes);
+                return -1;
+        }
+        if (req->conn != NULL && conn_grant(req->conn)->level != ACCESS_FULL &&
+            process_table_owned(d->processes, owner) >= d->config.max_processes_per_uid) {
+                request_error(req, PROTO_E_LIMIT_REACHED, NULL,
+                              "uid %ld already has %u live processes (the limit)", (long)owner,
+                              d->config.max_processes_per_uid);
+                return -1;
+        }
+        return 0;
+}
+
 /* Shared with process.start/restart: answer now, or once ready. */
 enum method_result
 method_answer_when_ready(struct request *req, struct process *p, int wait)
@@ -63,23 +89,22 @@ spawn_run(struct request *req, const void *params)
                 return METHOD_DONE;
         }
         ps.owner = req->conn != NULL ? conn_peer_uid(req->conn) : geteuid();
-        if (req->conn != NULL && conn_grant(req->conn)->level != ACCESS_FULL &&
-            process_table_owned(d->processes, ps.owner) >= d->config.max_processes_per_uid) {
-                request_error(req, PROTO_E_LIMIT_REACHED, NULL,
-                              "uid %ld already has %u live processes (the limit)", (long)ps.owner,
-                              d->config.max_processes_per_uid);
+        if (method_check_process_limits(req, ps.owner) != 0)
                 return METHOD_DONE;
-        }
         /*
          * No privilege escalation: when corrald is root, a client that is
          * not runs its children as itself — unless its rule lets it use
          * this pool's own user (pool_user).
          */
         if (req->conn != NULL && geteuid() == 0 && conn_grant(req->conn)->level != ACCESS_FULL &&
-            !(ps.pool->privs != NULL && ps.pool->privs->set_ids &&
-              conn_grant(req->conn)->other_user))
+            !(ps.pool->privs != NULL && ps.pool->privs->user_set &&
+              conn_grant(req->conn)->other_user)) {
+                size_t ng;
+                const gid_t *groups = conn_peer_groups_list(req->conn, &ng);
+
                 ps.privs = privs_for_peer(conn_peer_uid(req->conn), conn_peer_gid(req->conn),
-                                          conn_peer_pid(req->conn), ps.pool->privs);
+                                          groups, ng, ps.pool->privs);
+        }
         if ((p = process_new(d->processes, &ps, &err)) == NULL) {
                 request_error_proto(req, &err);
                 return METHOD_DONE;

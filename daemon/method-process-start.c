@@ -16,6 +16,9 @@ start_run(struct request *req, const void *params)
 
         if (p == NULL)
                 return METHOD_DONE;
+        /* Bringing an ended process back counts against the limits like a spawn. */
+        if (process_is_final(p) && method_check_process_limits(req, p->owner) != 0)
+                return METHOD_DONE;
         if (p->pool == NULL) {
                 request_error(req, PROTO_E_NOT_FOUND, "pool", "the pool of %s was deleted",
                               p->name);

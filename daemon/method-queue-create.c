@@ -23,6 +23,6 @@ const struct method method_queue_create = {
     .name = PROTO_M_QUEUE_CREATE,
     .params = &proto_spec_queue_create,
     .access = METHOD_CONTROL,
-    .scope = access_scope_queue,
+    .scope = access_scope_queue_create,
     .run = queue_create_run,
 };

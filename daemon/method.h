@@ -6,6 +6,8 @@
 #ifndef CORRAL_METHOD_H
 #define CORRAL_METHOD_H
 
+#include <sys/types.h>
+
 struct request;
 struct conn;
 struct corrald;
@@ -28,8 +30,8 @@ enum method_access {
 
 /* What a request acts on, for rules limited to some pools or queues. */
 struct access_scope {
-        const char *pool;  /* NULL: no pool */
-        const char *queue; /* NULL: no queue */
+        const char *pool;      /* NULL: no pool */
+        const char *queues[4]; /* the queues it touches, NULL-terminated */
 };
 
 struct method {
@@ -47,10 +49,14 @@ void access_scope_target(struct corrald *, const void *, struct access_scope *);
 void access_scope_pool(struct corrald *, const void *, struct access_scope *);
 void access_scope_queue(struct corrald *, const void *, struct access_scope *);
 void access_scope_logs(struct corrald *, const void *, struct access_scope *);
+void access_scope_pool_create(struct corrald *, const void *, struct access_scope *);
+void access_scope_queue_create(struct corrald *, const void *, struct access_scope *);
 
 /* Validate and run one message received on conn. */
 void method_dispatch(struct corrald *, struct conn *, struct proto_msg *);
 struct process;
+/* The live-process limits before a process (re)starts; answers limit_reached itself: -1. */
+int method_check_process_limits(struct request *, uid_t owner);
 /* Answer with p's record now, or (wait "ready") once it is running and ready. */
 enum method_result method_answer_when_ready(struct request *, struct process *, int wait);
 /* Abort if the table is not sorted (a programming error). */

@@ -44,6 +44,7 @@ pool_alloc(struct pool_table *pt, const char *name)
         pool->name = xstrdup(name);
         policy_default(&pool->defaults, pt->daemon->config.default_grace);
         output_config_default(&pool->output);
+        pool->owner = geteuid();
         TAILQ_INIT(&pool->members);
         TAILQ_INIT(&pool->pending);
         TAILQ_INIT(&pool->join_waiters);
@@ -338,7 +339,7 @@ pool_start_worker(struct pool *pool, unsigned index, struct proto_error *err)
         ps.extra_env = (const char *const *)env;
         ps.worker_index = (int)index;
         ps.privs = NULL;
-        ps.owner = geteuid();
+        ps.owner = pool->owner;
         p = process_new(pool->table->daemon->processes, &ps, err);
         strv_free(env);
         if (p != NULL && index < pool->nworkers)
@@ -385,7 +386,7 @@ pool_start_job(struct pool *pool)
         xasprintf(&env[3], "CORRAL_ATTEMPT=%u", attempt);
         env[4] = NULL;
         memset(&ps, 0, sizeof ps);
-        ps.owner = geteuid();
+        ps.owner = pool->owner;
         ps.sp = &sp;
         ps.pool = pool;
         ps.extra_env = (const char *const *)env;
@@ -436,6 +437,27 @@ pool_table_consumers(struct pool_table *pt, const char *name)
 struct pool *
 pool_create(struct pool_table *pt, const struct proto_p_pool_create *pc, struct proto_error *err)
 {
+        return pool_create_for(pt, pc, NULL, geteuid(), err);
+}
+
+static struct pool *pool_create_owned(struct pool_table *, const struct proto_p_pool_create *,
+                                      struct spawn_privs **, uid_t, struct proto_error *);
+
+struct pool *
+pool_create_for(struct pool_table *pt, const struct proto_p_pool_create *pc,
+                struct spawn_privs *owner_privs, uid_t owner, struct proto_error *err)
+{
+        struct pool *pool = pool_create_owned(pt, pc, &owner_privs, owner, err);
+
+        privs_free(owner_privs); /* NULL once the pool took it */
+        return pool;
+}
+
+/* *owner_privs is set to NULL once the pool owns it. */
+static struct pool *
+pool_create_owned(struct pool_table *pt, const struct proto_p_pool_create *pc,
+                  struct spawn_privs **owner_privs, uid_t owner, struct proto_error *err)
+{
         struct spawn_privs *privs;
         struct pool *pool;
 
@@ -464,7 +486,10 @@ pool_create(struct pool_table *pt, const struct proto_p_pool_create *pc, struct 
                                 cgroups_reason(pt->daemon->cgroups));
                 return NULL;
         }
-        if (privs_resolve(&pc->privs, &privs, err) != 0)
+        if (*owner_privs != NULL) {
+                privs = *owner_privs; /* a client's pool runs as the client */
+                *owner_privs = NULL;
+        } else if (privs_resolve(&pc->privs, &privs, err) != 0)
                 return NULL;
         if (pc->has_consume && queue_find(pt->daemon->queues, pc->consume.queue) == NULL) {
                 privs_free(privs);
@@ -474,6 +499,7 @@ pool_create(struct pool_table *pt, const struct proto_p_pool_create *pc, struct 
         }
         pool = pool_alloc(pt, pc->name);
         pool->privs = privs;
+        pool->owner = owner;
         if (pc->memory_max > 0 || pc->cpu_max != NULL || pc->pids_max > 0)
                 cgroups_pool(pt->daemon->cgroups, pool->name, pc->memory_max, pc->cpu_max,
                              pc->pids_max);

@@ -48,6 +48,7 @@ struct pool {
         struct policy defaults;
         struct output_config output; /* members' stdout/stderr defaults */
         struct spawn_privs *privs;   /* user, group, limits for members; NULL: none */
+        uid_t owner;                 /* who made it: its replicas and jobs count as that uid's */
         char *config_fp;             /* from the configuration file: what its members are */
         unsigned config_replicas; /* the replicas the file said last (a reload scales on change) */
         bool closed;
@@ -85,6 +86,12 @@ unsigned pool_table_count(const struct pool_table *);
 /* Create a pool from pool.create's parameters; NULL with *err. */
 struct pool *pool_create(struct pool_table *, const struct proto_p_pool_create *,
                          struct proto_error *err);
+/*
+ * The same for a client that is not root (when corrald is): its replicas
+ * and jobs run as that client (owner, ownership of the privs passes).
+ */
+struct pool *pool_create_for(struct pool_table *, const struct proto_p_pool_create *,
+                             struct spawn_privs *owner_privs, uid_t owner, struct proto_error *err);
 /* A pool with the default settings (a spawn named an unknown pool). */
 struct pool *pool_create_default(struct pool_table *, const char *name);
 /* The configuration changed the members' definition: take it (members at their restart). */

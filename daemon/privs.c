@@ -96,6 +96,7 @@ privs_resolve(const struct proto_privs *pp, struct spawn_privs **out, struct pro
                         return -1;
                 }
                 pv->set_ids = true;
+                pv->user_set = true;
                 pv->uid = pw.pw_uid;
                 pv->gid = pw.pw_gid;
                 /* The user's supplementary groups, as login would give them. */
@@ -166,50 +167,21 @@ privs_pack_pairs(const struct spawn_privs *pv, msgpack_packer *pk)
                 proto_pack_kv_nil(pk, "umask");
 }
 
-/* The supplementary groups of a running process, from /proc; 0 if unknown. */
-static size_t
-privs_proc_groups(pid_t pid, gid_t **out)
-{
-        char path[64], line[4096];
-        gid_t *v = NULL;
-        size_t n = 0;
-        FILE *fp;
-
-        *out = NULL;
-        snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-        if (pid <= 0 || (fp = fopen(path, "re")) == NULL)
-                return 0;
-        while (fgets(line, sizeof line, fp) != NULL) {
-                char *p, *end;
-
-                if (strncmp(line, "Groups:", 7) != 0)
-                        continue;
-                for (p = line + 7;; p = end) {
-                        unsigned long g = strtoul(p, &end, 10);
-
-                        if (end == p)
-                                break;
-                        v = xreallocarray(v, n + 1, sizeof *v);
-                        v[n++] = (gid_t)g;
-                }
-        }
-        fclose(fp);
-        *out = v;
-        return n;
-}
-
 struct spawn_privs *
-privs_for_peer(uid_t uid, gid_t gid, pid_t pid, const struct spawn_privs *base)
+privs_for_peer(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
+               const struct spawn_privs *base)
 {
         struct spawn_privs *pv = xcalloc(1, sizeof *pv);
-        gid_t *groups;
+        gid_t *copy = xcalloc(ngroups + 1, sizeof *copy);
 
         if (base != NULL)
                 *pv = *base;
+        memcpy(copy, groups, ngroups * sizeof *copy);
         pv->set_ids = true;
+        pv->user_set = true;
         pv->uid = uid;
         pv->gid = gid;
-        pv->ngroups = privs_proc_groups(pid, &groups);
-        pv->groups = groups != NULL ? groups : xcalloc(1, sizeof *groups);
+        pv->groups = copy;
+        pv->ngroups = ngroups;
         return pv;
 }

@@ -407,8 +407,10 @@ qlog_decode(const unsigned char *p, uint32_t n, struct queue_log_rec *r)
                 r->data = p + 28;
                 return n == 28 + (uint64_t)r->len;
         case QLOG_ACK:
+                if (n != 8)
+                        return false;
                 r->id = rd_u64(p);
-                return n == 8;
+                return true;
         case QLOG_ATTEMPT:
                 if (n != 12)
                         return false;
@@ -444,6 +446,8 @@ qlog_decode_config(const unsigned char *p, uint32_t n, struct queue_config *c, u
                 c->dead_letter[dl] = '\0';
         }
         *next_id = 31u + dl + 8 <= n - 1 ? rd_u64(p + 31 + dl) : 1;
+        if (*next_id >= UINT64_MAX / 2) /* damaged: ids never get near this */
+                *next_id = 1;
 }
 
 /* Read the whole file. NULL with *cause on failure. */

@@ -30,7 +30,8 @@ enum {
 /* Settings applied in the child before exec (a pool's user, limits, ...). */
 #define SPAWN_LIMITS_MAX 8
 struct spawn_privs {
-        bool set_ids; /* become uid/gid with these supplementary groups */
+        bool set_ids;  /* become uid/gid with these supplementary groups */
+        bool user_set; /* the uid is a chosen user's, not corrald's own (a group alone) */
         uid_t uid;
         gid_t gid;
         const gid_t *groups;

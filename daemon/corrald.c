@@ -440,6 +440,9 @@ main(int argc, char **argv)
         if ((cfg = config_load(d.config.config_path, d.config.config_required, &cause)) == NULL) {
                 fprintf(stderr, "corrald: %s\n", cause);
                 free(cause);
+                free(d.config.config_path);
+                free(d.config.socket_path);
+                free(d.config.state_dir);
                 return 1;
         }
         config_daemon_settings(&d, cfg, false);

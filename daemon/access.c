@@ -320,6 +320,22 @@ access_check(struct corrald *d, struct conn *c, const struct method *m, const vo
         return 0;
 }
 
+bool
+access_sees_pool(const struct conn *c, const char *pool)
+{
+        const struct access_grant *g = conn_grant(c);
+
+        return g->level == ACCESS_FULL || access_listed(g->pools, pool);
+}
+
+bool
+access_sees_queue(const struct conn *c, const char *queue)
+{
+        const struct access_grant *g = conn_grant(c);
+
+        return g->level == ACCESS_FULL || access_listed(g->queues, queue);
+}
+
 /* Scopes: what a request acts on. The first member of every pool and queue struct is its name. */
 void
 access_scope_spawn(struct corrald *d, const void *params, struct access_scope *sc)

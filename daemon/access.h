@@ -50,4 +50,8 @@ void access_grant_clear(struct access_grant *);
 int access_check(struct corrald *, struct conn *, const struct method *, const void *params,
                  struct proto_error *err);
 
+/* Does this connection's grant cover the pool, or the queue? Lists and events show only those. */
+bool access_sees_pool(const struct conn *, const char *pool);
+bool access_sees_queue(const struct conn *, const char *queue);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "conn.h"
 #include "corrald.h"
 #include "events.h"
@@ -161,15 +162,22 @@ events_begin(struct events *ev, const char *type, unsigned npairs)
         return &ev->pk;
 }
 
+/* Send to the subscribers that want it and whose grant covers its pool or queue. */
 static void
-events_send(struct events *ev, const char *type, const char *pool)
+events_send(struct events *ev, const char *type, const char *pool, const char *queue)
 {
         struct subscriber *s, *next;
 
         for (s = TAILQ_FIRST(&ev->subs); s != NULL; s = next) {
                 next = TAILQ_NEXT(s, entry);
-                if (events_in(s->types, type) && (pool == NULL || events_in(s->pools, pool)))
-                        conn_write_event(s->conn, ev->buf.data, ev->buf.size);
+                if (!events_in(s->types, type))
+                        continue;
+                if (pool != NULL &&
+                    (!events_in(s->pools, pool) || !access_sees_pool(s->conn, pool)))
+                        continue;
+                if (queue != NULL && !access_sees_queue(s->conn, queue))
+                        continue;
+                conn_write_event(s->conn, ev->buf.data, ev->buf.size);
         }
 }
 
@@ -201,7 +209,7 @@ events_process_state(struct corrald *d, const struct process *p, enum process_st
                 proto_pack_kv_str(pk, "reason", p->reason);
         else
                 proto_pack_kv_nil(pk, "reason");
-        events_send(ev, "process.state", p->pool_name);
+        events_send(ev, "process.state", p->pool_name, NULL);
 }
 
 void
@@ -218,7 +226,7 @@ events_process_start_limit(struct corrald *d, const struct process *p)
         proto_pack_kv_str(pk, "pool", p->pool_name);
         proto_pack_kv_uint(pk, "restarts", p->restarts);
         proto_pack_kv_double(pk, "retry_after", p->policy.failed_retry_after);
-        events_send(ev, "process.start_limit", p->pool_name);
+        events_send(ev, "process.start_limit", p->pool_name, NULL);
 }
 
 void
@@ -234,7 +242,7 @@ events_pool(struct corrald *d, const struct pool *pool, const char *type)
         proto_pack_kv_uint(pk, "size", pool->size);
         proto_pack_kv_uint(pk, "replicas", pool->has_replicas ? pool->replicas.count : 0);
         proto_pack_kv_bool(pk, "closed", pool->closed);
-        events_send(ev, type, pool->name);
+        events_send(ev, type, pool->name, NULL);
 }
 
 void
@@ -253,5 +261,5 @@ events_queue(struct corrald *d, const struct queue *q, const char *type, uint64_
                 proto_pack_kv_uint(pk, "msg_id", msg_id);
         else
                 proto_pack_kv_nil(pk, "msg_id");
-        events_send(ev, type, NULL);
+        events_send(ev, type, NULL, q->name);
 }

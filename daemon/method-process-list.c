@@ -1,15 +1,18 @@
 /* method-process-list.c -- process.list: records by id, optionally filtered. */
 #include <string.h>
 
+#include "access.h"
 #include "corrald.h"
 #include "method.h"
 #include "process.h"
 #include "request.h"
 
 static bool
-list_match(const struct proto_p_list *lp, const struct process *p)
+list_match(struct request *req, const struct proto_p_list *lp, const struct process *p)
 {
         if (lp->pool != NULL && strcmp(lp->pool, p->pool_name) != 0)
+                return false;
+        if (!access_sees_pool(req->conn, p->pool_name))
                 return false;
         return !lp->live || !process_is_final(p);
 }
@@ -25,7 +28,7 @@ list_run(struct request *req, const void *params)
 
         TAILQ_FOREACH(p, all, entry)
         {
-                if (list_match(lp, p))
+                if (list_match(req, lp, p))
                         n++;
         }
         msgpack_pack_map(pk, 1);
@@ -33,7 +36,7 @@ list_run(struct request *req, const void *params)
         msgpack_pack_array(pk, n);
         TAILQ_FOREACH(p, all, entry)
         {
-                if (list_match(lp, p))
+                if (list_match(req, lp, p))
                         process_pack(p, pk);
         }
         request_done(req);

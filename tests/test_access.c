@@ -308,6 +308,94 @@ t_control_pools(void)
         teardown();
 }
 
+/* The names under key (an array of maps with "name" or "pool") in m's result, comma-joined. */
+static const char *
+names_of(const char *key, const char *field)
+{
+        static char out[512];
+        const msgpack_object *a = obj_get(resp_result(&m.data), key);
+        size_t len = 0;
+
+        T_ASSERTF(a != NULL && a->type == MSGPACK_OBJECT_ARRAY, "no %s array", key);
+        out[0] = '\0';
+        for (uint32_t i = 0; i < a->via.array.size; i++) {
+                const char *n = obj_str(obj_get(&a->via.array.ptr[i], field));
+
+                len += (size_t)snprintf(out + len, sizeof out - len, "%s%s", i ? "," : "",
+                                        n != NULL ? n : "?");
+                T_ASSERT(len < sizeof out);
+        }
+        return out;
+}
+
+/* The next event on r (skipping responses): its type, and its pool or queue in who. */
+static const char *
+next_event(struct raw *r, const char **who)
+{
+        for (;;) {
+                const msgpack_object *o, *ev;
+                const char *w;
+
+                T_ASSERTF(raw_next(r, 10.0, &m) == 1, "no event within 10 s");
+                o = &m.data;
+                if (o->via.array.ptr[0].via.u64 != 2)
+                        continue;
+                ev = &o->via.array.ptr[2].via.array.ptr[0];
+                w = obj_str(obj_get(ev, "pool"));
+                *who = w != NULL ? w : obj_str(obj_get(ev, "queue"));
+                return obj_str(obj_get(ev, "type"));
+        }
+}
+
+/* pools= and queues= also bound what the lists and the event stream show. */
+static void
+t_lists_scoped(void)
+{
+        struct sec_peer *p;
+        struct raw *sub;
+        uint64_t pa, pb;
+        const char *type, *who;
+
+        setup("[access]\nuser.nobody = control pools=a queues=x\n");
+        pb = sec_spawn(root, "b", "/bin/sleep", "60");
+        pa = sec_spawn(root, "a", "/bin/sleep", "60");
+        SEC_OK(root, &m, "queue.create", "{s:s, s:i}", "name", "x", "maxsize", 1);
+        SEC_OK(root, &m, "queue.create", "{s:s, s:i}", "name", "y", "maxsize", 1);
+        p = peer_nobody(NULL);
+        SEC_OK(p->raw, &m, "pool.list", NULL);
+        T_EQ_STR(names_of("pools", "name"), "a");
+        SEC_OK(p->raw, &m, "process.list", NULL);
+        T_EQ_STR(names_of("processes", "pool"), "a");
+        SEC_OK(p->raw, &m, "queue.list", NULL);
+        T_EQ_STR(names_of("queues", "name"), "x");
+        /* Root still sees everything. */
+        SEC_OK(root, &m, "queue.list", NULL);
+        T_EQ_STR(names_of("queues", "name"), "x,y");
+
+        /* Events: b's and y's come first, yet only a's and x's reach the peer. */
+        sec_peer_free(p);
+        p = peer_nobody(NULL);
+        sub = p->raw;
+        SEC_OK(sub, &m, "events.subscribe", NULL);
+        sec_terminate(root, pb);
+        SEC_OK(root, &m, "queue.put", "{s:s, s:s}", "queue", "y", "data", "1");
+        SEC_ERR(root, &m, "full", "queue.put", "{s:s, s:s, s:f}", "queue", "y", "data", "2",
+                "timeout", 0.0);
+        SEC_OK(root, &m, "queue.put", "{s:s, s:s}", "queue", "x", "data", "1");
+        SEC_ERR(root, &m, "full", "queue.put", "{s:s, s:s, s:f}", "queue", "x", "data", "2",
+                "timeout", 0.0);
+        sec_terminate(root, pa);
+        type = next_event(sub, &who);
+        T_EQ_STR(type, "queue.full");
+        T_EQ_STR(who, "x");
+        do {
+                type = next_event(sub, &who);
+                T_EQ_STR(who, "a");
+        } while (strcmp(type, "process.state") != 0);
+        sec_peer_free(p);
+        teardown();
+}
+
 /* control queues=x: queue methods and stdin_queue on x only. */
 static void
 t_control_queues(void)
@@ -934,7 +1022,7 @@ static const struct test_case cases[] = {
     TEST_CASE(queue_scope_output),     TEST_CASE(queue_scope_dead_letter),
     TEST_CASE(queue_scope_consume),    TEST_CASE(group_rule),
     TEST_CASE(reload_regrants),        TEST_CASE(peer_pid_reuse),
-    TEST_CASE(peer_pid_reuse_grant),
+    TEST_CASE(peer_pid_reuse_grant),   TEST_CASE(lists_scoped),
 };
 
 int

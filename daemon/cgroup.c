@@ -40,6 +40,17 @@ cg_is_v2(const char *path)
         return statfs(path, &sf) == 0 && (unsigned long)sf.f_type == CGROUP2_SUPER_MAGIC;
 }
 
+/* dir/file into path; -1 with ENAMETOOLONG if it does not fit. */
+static int
+cg_path(char *path, size_t len, const char *dir, const char *file)
+{
+        if ((size_t)snprintf(path, len, "%s/%s", dir, file) >= len) {
+                errno = ENAMETOOLONG;
+                return -1;
+        }
+        return 0;
+}
+
 /* Write a short string to a cgroup file; 0 or -1 with errno. */
 static int
 cg_write(const char *dir, const char *file, const char *text)
@@ -48,7 +59,8 @@ cg_write(const char *dir, const char *file, const char *text)
         ssize_t n, len = (ssize_t)strlen(text);
         int fd;
 
-        snprintf(path, sizeof path, "%s/%s", dir, file);
+        if (cg_path(path, sizeof path, dir, file) != 0)
+                return -1;
         if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
                 return -1;
         n = write(fd, text, (size_t)len);
@@ -63,7 +75,8 @@ cg_read(const char *dir, const char *file, char *buf, size_t len)
         ssize_t n;
         int fd;
 
-        snprintf(path, sizeof path, "%s/%s", dir, file);
+        if (cg_path(path, sizeof path, dir, file) != 0)
+                return -1;
         if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
                 return -1;
         n = read(fd, buf, len - 1);
@@ -230,7 +243,7 @@ int
 cgroups_process_open(struct cgroups *cg, const char *pool, uint64_t id)
 {
         char dir[PATH_MAX + 100], path[PATH_MAX + 120];
-        int fd;
+        int fd = -1;
 
         if (!cgroups_enabled(cg))
                 return -1;
@@ -241,8 +254,8 @@ cgroups_process_open(struct cgroups *cg, const char *pool, uint64_t id)
                 log_warn("cgroups: cannot create %s: %s", dir, strerror(errno));
                 return -1;
         }
-        snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-        if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+        if (cg_path(path, sizeof path, dir, "cgroup.procs") != 0 ||
+            (fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
                 log_warn("cgroups: cannot open %s: %s", path, strerror(errno));
         return fd;
 }

@@ -232,6 +232,11 @@ conn_flush(struct conn *c)
         }
         if (evbuffer_get_length(out) > 0 || c->closing)
                 bufferevent_enable(c->bev, EV_WRITE);
+        /* Drained here, not by the bufferevent, whose write callback would resume reading. */
+        if (c->paused && evbuffer_get_length(out) <= CONN_OUT_LOW) {
+                c->paused = false;
+                bufferevent_enable(c->bev, EV_READ);
+        }
 }
 
 void

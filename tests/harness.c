@@ -541,12 +541,14 @@ harness_can_connect(const char *path)
         struct sockaddr_un sun;
         int fd, rc;
 
+        if (strlen(path) >= sizeof sun.sun_path)
+                return false;
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd == -1)
                 return false;
         memset(&sun, 0, sizeof sun);
         sun.sun_family = AF_UNIX;
-        snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+        memcpy(sun.sun_path, path, strlen(path) + 1);
         rc = connect(fd, (struct sockaddr *)&sun, sizeof sun);
         close(fd);
         return rc == 0;

@@ -879,6 +879,31 @@ t_nproc_spawn_failed(void)
         teardown();
 }
 
+/*
+ * Answers over 1 MiB pause reading until they drain. When one write drains
+ * them at once (the client reads as fast as corrald writes), reading must
+ * resume: the next request is answered, every time.
+ */
+static void
+t_large_answers_resume(void)
+{
+        size_t len = 2u << 20;
+        char *big = malloc(len + 1);
+
+        T_ASSERT(big != NULL);
+        memset(big, 'x', len);
+        big[len] = '\0';
+        setup("");
+        SEC_OK(root, &m, "queue.create", "{s:s}", "name", "big");
+        SEC_OK(root, &m, "queue.put", "{s:s, s:s}", "queue", "big", "data", big);
+        for (int i = 0; i < 200; i++) {
+                SEC_OK(root, &m, "queue.peek", "{s:s}", "queue", "big");
+                SEC_OK(root, &m, "daemon.ping", NULL);
+        }
+        free(big);
+        teardown();
+}
+
 static const struct test_case cases[] = {
     TEST_CASE(max_connections),
     TEST_CASE(idle_timeout),
@@ -895,6 +920,7 @@ static const struct test_case cases[] = {
     TEST_CASE(fd_exhaustion),
     TEST_CASE(stats_descriptors_exhausted),
     TEST_CASE(nproc_spawn_failed),
+    TEST_CASE(large_answers_resume),
 };
 
 int

@@ -30,15 +30,16 @@
 
 struct bench {
         const char *corrald_path;
-        const char *self_path; /* this program, re-executed as the raw reference server */
-        char dir[128];         /* private temporary directory */
-        unsigned reps;         /* repetitions of each figure */
-        bool quick;            /* smaller sizes for a smoke run */
+        const char *self_path;  /* this program, re-executed as the raw reference server */
+        const char *child_path; /* corral-bench-child: the restart scenario's program */
+        char dir[128];          /* private temporary directory */
+        unsigned reps;          /* repetitions of each figure */
+        bool quick;             /* smaller sizes for a smoke run */
         bool verbose;
-        pid_t corrald;         /* the running daemon, 0 if none */
-        char sock[192];        /* its socket */
-        unsigned daemon_seq;   /* numbers log files of successive daemons */
-        struct rpc *conn;      /* a connection to it, opened by bench_daemon_start */
+        pid_t corrald;       /* the running daemon, 0 if none */
+        char sock[192];      /* its socket */
+        unsigned daemon_seq; /* numbers log files of successive daemons */
+        struct rpc *conn;    /* a connection to it, opened by bench_daemon_start */
 };
 
 /* Pick a size: the full one, or the quick one under --quick. */
@@ -55,6 +56,14 @@ const char *bench_path(const struct bench *, const char *name);
 int bench_daemon_start(struct bench *, char **cause);
 /* Stop it: daemon.shutdown's effect via SIGTERM, bounded wait, then SIGKILL. */
 void bench_daemon_stop(struct bench *);
+/* A second corrald beside the main one (its own socket, log and state). */
+struct bench_daemon {
+        pid_t pid;
+        char sock[192];
+        struct rpc *conn;
+};
+int bench_daemon_start_extra(struct bench *, struct bench_daemon *, char **cause);
+void bench_daemon_stop_extra(struct bench_daemon *);
 /* Print the tail of the current daemon's log to stderr (after a failure). */
 void bench_daemon_log_tail(const struct bench *);
 
@@ -78,12 +87,15 @@ struct figure_def {
         const char *target_text; /* "≤ 1.3× raw", "< 4 MiB" */
 };
 
+/* The most figures a scenario (or a peer) has. */
+#define BENCH_MAX_FIGURES 16
+
 /* Measurements of one repetition write one value per figure; NAN = none. */
 typedef int (*scenario_fn)(struct bench *, void *state, double *out, char **cause);
 
 struct peer_def {
-        const char *name;   /* "supervisord" */
-        const char *what;   /* what is measured, for the notes */
+        const char *name; /* "supervisord" */
+        const char *what; /* what is measured, for the notes */
         const struct figure_def *figures;
         size_t nfigures;
         const char *const *compare; /* per figure: the corral figure key it is compared with */
@@ -118,9 +130,20 @@ extern const struct scenario scenario_join;
 extern const struct scenario scenario_footprint;
 extern const struct scenario scenario_scale;
 
+extern const struct scenario scenario_restart;
+extern const struct scenario scenario_queue;
+extern const struct scenario scenario_spawn_rss;
+extern const struct scenario scenario_queue_footprint;
+extern const struct scenario scenario_events;
+
 extern const struct peer_def peer_supervisord_roundtrip;
 extern const struct peer_def peer_supervisord_footprint;
+extern const struct peer_def peer_supervisord_restart;
 extern const struct peer_def peer_tsp;
+extern const struct peer_def peer_redis_queue;
+extern const struct peer_def peer_beanstalkd_queue;
+extern const struct peer_def peer_redis_footprint;
+extern const struct peer_def peer_beanstalkd_footprint;
 
 /* ---- results ----------------------------------------------------------- */
 
@@ -146,7 +169,7 @@ struct peer_result {
         const struct figure_def *def;
         const char *compare; /* corral figure key */
         struct series values;
-        const char *skipped; /* why it was not measured, or NULL */
+        char *skipped; /* why it was not measured, or NULL (owned) */
 };
 
 /* What the run was measured on, read at run time. */
@@ -157,11 +180,13 @@ struct machine {
         char kernel[256];
         char os[128];
         char compiler[64];
-        char build[32];    /* CMake build type of the bench (and corrald with it) */
-        char version[32];  /* corral's */
-        char date[32];     /* UTC */
+        char build[32];   /* CMake build type of the bench (and corrald with it) */
+        char version[32]; /* corral's */
+        char date[32];    /* UTC */
         char supervisord[32];
         char tsp[32];
+        char redis[48];
+        char beanstalkd[32];
 };
 void machine_read(struct machine *);
 
@@ -206,8 +231,8 @@ void report_console(const struct results *);
 
 /* ---- processes (proc.c) ------------------------------------------------ */
 
-/* Become a subreaper and install the cleanup handlers. */
-void proc_init(void);
+/* Become a subreaper and install the cleanup handlers (which name workdir). */
+void proc_init(const char *workdir);
 /* Remember a process the bench started, to stop it whatever happens. */
 void proc_register(pid_t, const char *what);
 void proc_forget(pid_t);
@@ -232,6 +257,8 @@ void proc_kill_all(void);
 size_t proc_children_named(const char *comm, pid_t *pids, size_t max);
 /* Resident set size of pid in KiB (VmRSS), or -1. */
 long proc_rss_kib(pid_t);
+/* CPU time pid has used, in ns, or -1. */
+long long proc_cpu_ns(pid_t);
 /* Processes that may still be created: min(pid_max, RLIMIT_NPROC) minus those alive. */
 long proc_headroom(void);
 
@@ -255,6 +282,8 @@ struct rpc {
 };
 
 struct rpc *rpc_connect(const char *path, char **cause);
+/* A client over an already connected stream socket (a socketpair); takes fd. */
+struct rpc *rpc_from_fd(int fd);
 void rpc_free(struct rpc *);
 /* Queue a request; params packs the single map of params (NULL: []). Returns the msgid. */
 uint32_t rpc_queue(struct rpc *, const char *method, rpc_params_fn params, const void *arg);
@@ -267,11 +296,13 @@ int rpc_write_some(struct rpc *, char **cause);
 int rpc_read_some(struct rpc *, char **cause);
 /* The next buffered message: 1, 0 if incomplete, -1 on a malformed stream. */
 int rpc_next(struct rpc *, struct proto_msg *, char **cause);
+/* The same, for a connection that also receives notifications (events). */
+int rpc_next_any(struct rpc *, struct proto_msg *, char **cause);
 /* Flush, then block (bounded by timeout s) until a message arrives. 0 or -1. */
 int rpc_wait(struct rpc *, struct proto_msg *, double timeout, char **cause);
 /* A request and its answer (which must be the next message); server errors are -1. */
-int rpc_call(struct rpc *, const char *method, rpc_params_fn, const void *arg,
-             struct proto_msg *, char **cause);
+int rpc_call(struct rpc *, const char *method, rpc_params_fn, const void *arg, struct proto_msg *,
+             char **cause);
 /* 0 if msg is a success response, else -1 with cause naming what. */
 int rpc_check(const struct proto_msg *, const char *what, char **cause);
 /* map[key] or NULL. */
@@ -289,8 +320,8 @@ void *rpc_repack(const struct proto_msg *, size_t *len);
  * with at most window in flight. req is a packed template whose msgid is
  * patched per request. Every answer must be a success. Sets *seconds.
  */
-int rpc_pipeline(struct rpc **conns, size_t nconn, const void *req, size_t req_len,
-                 uint64_t total, unsigned window, double *seconds, char **cause);
+int rpc_pipeline(struct rpc **conns, size_t nconn, const void *req, size_t req_len, uint64_t total,
+                 unsigned window, double *seconds, char **cause);
 /*
  * One request at a time: n round trips of the template, each timed into
  * samples[i] (µs). 0 or -1.
@@ -303,6 +334,7 @@ void rpc_params_target_id(msgpack_packer *, const void *arg); /* {"id": *(uint64
 struct spawn_args {
         const char *const *argv;
         const char *name; /* may be NULL */
+        const char *pool; /* may be NULL */
 };
 void rpc_params_spawn(msgpack_packer *, const void *arg);
 
@@ -316,6 +348,9 @@ void rpc_params_spawn(msgpack_packer *, const void *arg);
  */
 int raw_server_main(int argc, char **argv);
 
+#define RAW_KINDS_MAX 4
+#define RAW_REQ_MAX   4096
+
 struct raw_server {
         pid_t pid;
         char sock[192];
@@ -323,7 +358,38 @@ struct raw_server {
 /* Start one answering req_len-byte requests with resp. 0 or -1. */
 int raw_server_start(struct bench *, struct raw_server *, size_t req_len, const void *resp,
                      size_t resp_len, char **cause);
+/* A kind of request the server answers: a packed request template and its answer. */
+struct raw_kind {
+        const void *req; /* NULL (one kind only): any req_len bytes */
+        size_t req_len;
+        const void *resp;
+        size_t resp_len;
+};
+/* Start one answering several kinds, told apart by the bytes after the msgid. */
+int raw_server_start_kinds(struct bench *, struct raw_server *, const struct raw_kind *,
+                           size_t nkinds, char **cause);
 void raw_server_stop(struct raw_server *);
+
+/* ---- restarts (scenario-restart.c) ------------------------------------ */
+
+/*
+ * A FIFO that corral-bench-child writes its pid into once it runs: made
+ * at dir/name and opened for reading (and writing, so that it never
+ * reports end of file). The fd, or -1.
+ */
+int restart_fifo_open(struct bench *, const char *name, char *path, size_t len, char **cause);
+/* Wait up to timeout s for a pid other than old on the FIFO; 0 with *pid, or -1. */
+int restart_fifo_wait(int fd, pid_t old, double timeout, pid_t *pid, char **cause);
+
+/* ---- spawning through corrald (scenario-spawn.c) ---------------------- */
+
+/*
+ * n jobs of /bin/true through corrald, at most window at a time: each a
+ * process.spawn (into pool, NULL: the default pool), then a process.join
+ * on its id; *rate = jobs per second.
+ */
+int spawn_jobs(struct rpc *, uint64_t n, unsigned window, const char *pool, double *rate,
+               char **cause);
 
 /* ---- children like corrald's (refspawn.c) ------------------------------ */
 
@@ -334,12 +400,73 @@ pid_t refspawn(const char *const *argv);
 
 /* How many more processes this machine allows, at most want (with a note if fewer). */
 size_t sleepers_fit(size_t want);
-/* Spawn n `sleep 3600` through corrald, pipelined; their pids into pids[]. */
-int sleepers_spawn(struct rpc *, size_t n, pid_t *pids, char **cause);
+/*
+ * Spawn up to n `sleep 3600` through corrald, pipelined; their pids into
+ * pids[], how many into *spawned (fewer, with a note, if corrald ran out
+ * of descriptors or processes).
+ */
+int sleepers_spawn(struct rpc *, size_t n, pid_t *pids, size_t *spawned, char **cause);
 /* SIGKILL them and wait (bounded) until corrald lists no live process. */
 int sleepers_kill(struct rpc *, const pid_t *pids, size_t n, char **cause);
 /* process.list params {"live": true}. */
 void sleepers_params_live(msgpack_packer *, const void *arg);
+
+/* ---- queue load (qload.c) --------------------------------------------- */
+
+enum qload_proto {
+        QLOAD_MSGPACK,   /* corrald, or the raw reference server */
+        QLOAD_REDIS,     /* LPUSH / BRPOP */
+        QLOAD_BEANSTALK, /* put / reserve / delete */
+};
+
+struct qload_spec {
+        enum qload_proto proto;
+        const char *path; /* a Unix socket, or NULL: TCP to 127.0.0.1:port */
+        int port;
+        const char *queue; /* corrald queue, redis key (beanstalkd: the default tube) */
+        unsigned producers, consumers;
+        unsigned window; /* messages in flight per connection; 1 = one request at a time */
+        uint64_t n;      /* messages, spread over the producers and over the consumers */
+        size_t msg_size;
+        bool ack; /* corrald: get {ack: true}, then queue.ack */
+};
+
+/* Put n messages through the queue; *rate = messages per second (first put to last get). */
+int qload_run(const struct qload_spec *, double *rate, char **cause);
+/* Only put n messages (one producer, window in flight); *seconds it took. */
+int qload_fill(const struct qload_spec *, double *seconds, char **cause);
+/* A connected socket for spec (Unix or loopback TCP), or -1. */
+int qload_connect(const struct qload_spec *, char **cause);
+/* Packed queue.put / queue.get requests (msgid RPC_ID_BASE), malloc'd. */
+void *qload_put_template(const char *queue, size_t msg_size, size_t *len);
+void *qload_get_template(const char *queue, bool ack, size_t *len);
+
+/* The sizes every queue figure uses, corrald and peers alike. */
+#define QUEUE_MSG_SIZE 100
+#define QUEUE_WINDOW   64 /* in flight per connection when pipelined */
+#define QUEUE_CLIENTS  4  /* producers, and consumers, in the "several" figures */
+struct queue_sizes {
+        uint64_t pipelined;   /* N: messages per pipelined in-memory figure */
+        uint64_t unpipelined; /* N_1: per figure with one request at a time */
+        uint64_t slow;        /* N_slow: pipelined, durable or beanstalkd (slower: fewer) */
+        uint64_t always;      /* N_always: with fsync always */
+};
+void queue_sizes(const struct bench *, struct queue_sizes *);
+
+/* ---- peer servers (peer-redis.c, peer-beanstalkd.c) ------------------- */
+
+struct peer_server {
+        pid_t pid;
+        char sock[192];
+        char dir[224]; /* its data directory (beanstalkd's binlog) */
+};
+/* redis-server on a Unix socket in the bench's directory, no persistence. */
+bool redis_available(char **why);
+int redis_start(struct bench *, struct peer_server *, char **cause);
+/* beanstalkd on a Unix socket; binlog: with -b DIR (its default fsync every 50 ms). */
+bool beanstalkd_available(char **why);
+int beanstalkd_start(struct bench *, struct peer_server *, bool binlog, char **cause);
+void peer_server_stop(struct peer_server *);
 
 /* ---- small helpers (util.c) ------------------------------------------- */
 
@@ -349,6 +476,8 @@ void *xrealloc(void *, size_t);
 int xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)));
 /* *cause = formatted message; returns -1 (for `return fail(cause, ...)`). */
 int fail(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* *cause = "prefix: " + *cause; returns -1. */
+int fail_prefix(char **cause, const char *prefix);
 /* Connect a Unix stream socket, retrying until timeout s while it is not there yet. */
 int unix_connect_retry(const char *path, double timeout, char **cause);
 /* Whole file as a malloc'd NUL-terminated string, or NULL. */

@@ -1,7 +1,9 @@
 /*
  * daemon.c -- the corrald under test: a fresh one per scenario (or per
- * repetition where a figure needs a clean daemon), each on its own socket
- * and log in the bench's temporary directory.
+ * repetition where a figure needs a clean daemon), each on its own socket,
+ * log and state directory in the bench's temporary directory, with an
+ * empty configuration file so that no system configuration applies. A
+ * scenario may run a second one beside it (bench_daemon_start_extra).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -23,47 +25,101 @@ bench_path(const struct bench *b, const char *name)
         return buf;
 }
 
+/* Start corrald number seq on dir/corrald-SEQ.sock and connect; 0 or -1. */
+static int
+daemon_start(struct bench *b, unsigned seq, struct bench_daemon *d, char **cause)
+{
+        char name[64], log[320], state[320], conf[320];
+        const char *argv[8];
+        struct proto_msg msg;
+
+        memset(d, 0, sizeof *d);
+        snprintf(name, sizeof name, "corrald-%u.sock", seq);
+        snprintf(d->sock, sizeof d->sock, "%s", bench_path(b, name));
+        snprintf(name, sizeof name, "corrald-%u.log", seq);
+        snprintf(log, sizeof log, "%s", bench_path(b, name));
+        /* Durable queues' logs in the bench's directory, and no system configuration. */
+        snprintf(name, sizeof name, "corrald-%u.state", seq);
+        snprintf(state, sizeof state, "%s", bench_path(b, name));
+        snprintf(conf, sizeof conf, "%s", bench_path(b, "corrald.conf"));
+        if (file_write(conf, "", 0) != 0)
+                return fail(cause, "cannot write %s", conf);
+        argv[0] = b->corrald_path;
+        argv[1] = "--socket";
+        argv[2] = d->sock;
+        argv[3] = "--state-dir";
+        argv[4] = state;
+        argv[5] = "--config";
+        argv[6] = conf;
+        argv[7] = NULL;
+        /* If the bench dies, TERM lets corrald stop its children too. */
+        if ((d->pid = proc_start(argv, NULL, log, SIGTERM, cause)) == -1) {
+                d->pid = 0;
+                return -1;
+        }
+        if ((d->conn = rpc_connect(d->sock, cause)) == NULL ||
+            rpc_call(d->conn, PROTO_M_DAEMON_HELLO, NULL, NULL, &msg, cause) != 0)
+                return -1;
+        proto_msg_clear(&msg);
+        return 0;
+}
+
+static void
+daemon_stop(struct bench_daemon *d)
+{
+        rpc_free(d->conn);
+        d->conn = NULL;
+        if (d->pid > 0)
+                proc_stop(d->pid, SIGTERM, DAEMON_STOP_SECONDS);
+        d->pid = 0;
+}
+
 int
 bench_daemon_start(struct bench *b, char **cause)
 {
-        char name[64], log[320];
-        const char *argv[4];
-        struct proto_msg msg;
+        struct bench_daemon d;
+        int rc;
 
         if (b->corrald != 0)
                 bench_daemon_stop(b);
         b->daemon_seq++;
-        snprintf(name, sizeof name, "corrald-%u.sock", b->daemon_seq);
-        snprintf(b->sock, sizeof b->sock, "%s", bench_path(b, name));
-        snprintf(name, sizeof name, "corrald-%u.log", b->daemon_seq);
-        snprintf(log, sizeof log, "%s", bench_path(b, name));
-        argv[0] = b->corrald_path;
-        argv[1] = "--socket";
-        argv[2] = b->sock;
-        argv[3] = NULL;
-        /* If the bench dies, TERM lets corrald stop its children too. */
-        if ((b->corrald = proc_start(argv, NULL, log, SIGTERM, cause)) == -1) {
-                b->corrald = 0;
-                return -1;
-        }
-        if ((b->conn = rpc_connect(b->sock, cause)) == NULL ||
-            rpc_call(b->conn, PROTO_M_DAEMON_HELLO, NULL, NULL, &msg, cause) != 0) {
+        rc = daemon_start(b, b->daemon_seq, &d, cause);
+        b->corrald = d.pid;
+        b->conn = d.conn;
+        snprintf(b->sock, sizeof b->sock, "%s", d.sock);
+        if (rc != 0) {
                 bench_daemon_log_tail(b);
                 bench_daemon_stop(b);
-                return -1;
         }
-        proto_msg_clear(&msg);
-        return 0;
+        return rc;
 }
 
 void
 bench_daemon_stop(struct bench *b)
 {
-        rpc_free(b->conn);
+        struct bench_daemon d = {b->corrald, "", b->conn};
+
+        daemon_stop(&d);
         b->conn = NULL;
-        if (b->corrald > 0)
-                proc_stop(b->corrald, SIGTERM, DAEMON_STOP_SECONDS);
         b->corrald = 0;
+}
+
+int
+bench_daemon_start_extra(struct bench *b, struct bench_daemon *d, char **cause)
+{
+        static unsigned extra_seq; /* numbered apart, so that the main log tail stays right */
+
+        if (daemon_start(b, 1000 + ++extra_seq, d, cause) != 0) {
+                daemon_stop(d);
+                return -1;
+        }
+        return 0;
+}
+
+void
+bench_daemon_stop_extra(struct bench_daemon *d)
+{
+        daemon_stop(d);
 }
 
 void

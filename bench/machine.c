@@ -75,8 +75,7 @@ machine_read(struct machine *m)
                 free(text);
         }
         if (uname(&u) == 0)
-                snprintf(m->kernel, sizeof m->kernel, "%s %s %s", u.sysname, u.release,
-                         u.machine);
+                snprintf(m->kernel, sizeof m->kernel, "%s %s %s", u.sysname, u.release, u.machine);
         snprintf(m->os, sizeof m->os, "unknown OS");
         if ((text = file_read("/etc/os-release", NULL)) != NULL) {
                 machine_field(text, "PRETTY_NAME", m->os, sizeof m->os);
@@ -93,4 +92,8 @@ machine_read(struct machine *m)
                     sizeof m->supervisord);
         machine_cmd("dpkg-query -W -f='${Version}' task-spooler 2>/dev/null", m->tsp,
                     sizeof m->tsp);
+        machine_cmd("dpkg-query -W -f='${Version}' redis-server 2>/dev/null", m->redis,
+                    sizeof m->redis);
+        machine_cmd("dpkg-query -W -f='${Version}' beanstalkd 2>/dev/null", m->beanstalkd,
+                    sizeof m->beanstalkd);
 }

@@ -22,14 +22,18 @@
 #ifndef CORRALD_PATH
 #define CORRALD_PATH "corrald"
 #endif
+#ifndef READY_CHILD_PATH
+#define READY_CHILD_PATH "corral-bench-child"
+#endif
 
 #define BENCH_REPS_DEFAULT 5
 #define BENCH_WATCHDOG     900 /* seconds one scenario may take before everything is killed */
 #define BENCH_MAX_PEERS    4
 
 static const struct scenario *const scenarios[] = {
-    &scenario_roundtrip, &scenario_pipeline, &scenario_spawn,
-    &scenario_join,      &scenario_footprint, &scenario_scale,
+    &scenario_roundtrip,       &scenario_pipeline, &scenario_spawn,  &scenario_spawn_rss,
+    &scenario_restart,         &scenario_join,     &scenario_queue,  &scenario_footprint,
+    &scenario_queue_footprint, &scenario_scale,    &scenario_events,
 };
 #define NSCENARIOS (sizeof scenarios / sizeof scenarios[0])
 
@@ -147,8 +151,7 @@ list_scenarios(void)
 
 /* One line per repetition on stderr, so a long run shows progress. */
 static void
-progress(const struct scenario *sc, unsigned rep, unsigned reps, const double *c,
-         const double *r)
+progress(const struct scenario *sc, unsigned rep, unsigned reps, const double *c, const double *r)
 {
         size_t i;
 
@@ -174,8 +177,10 @@ peer_skip(struct results *res, struct peer_slot *ps, const char *why)
         size_t i;
 
         ps->active = false;
-        for (i = 0; i < ps->def->nfigures; i++)
-                res->peers[ps->first + i].skipped = xstrdup(why);
+        for (i = 0; i < ps->def->nfigures; i++) {
+                free(res->peers[ps->first + i].skipped);
+                res->peers[ps->first + i].skipped = xstrdup(why != NULL ? why : "failed");
+        }
 }
 
 /* Register a scenario's peers in res and set them up. */
@@ -223,7 +228,7 @@ peers_prepare(struct bench *b, const struct scenario *sc, struct results *res, u
 static void
 peers_run(struct bench *b, struct results *res, struct peer_slot *slots, size_t n, unsigned rep)
 {
-        double out[8];
+        double out[BENCH_MAX_FIGURES];
         char *why = NULL;
         size_t i, j;
 
@@ -232,7 +237,7 @@ peers_run(struct bench *b, struct results *res, struct peer_slot *slots, size_t 
 
                 if (!ps->active)
                         continue;
-                for (j = 0; j < 8; j++)
+                for (j = 0; j < BENCH_MAX_FIGURES; j++)
                         out[j] = NAN;
                 if (ps->def->run(b, ps->state, out, &why) != 0) {
                         bench_note("peer %s failed: %s", ps->def->name, why);
@@ -265,13 +270,13 @@ static int
 run_reps(struct bench *b, const struct scenario *sc, struct results *res, size_t first,
          unsigned reps, void *state, struct peer_slot *slots, size_t npeers, char **cause)
 {
-        double c[8], r[8];
+        double c[BENCH_MAX_FIGURES], r[BENCH_MAX_FIGURES];
         unsigned rep;
         size_t i;
         bool ref_first;
 
         for (rep = 0; rep < reps; rep++) {
-                for (i = 0; i < 8; i++)
+                for (i = 0; i < BENCH_MAX_FIGURES; i++)
                         c[i] = r[i] = NAN;
                 /* Alternate which goes first, so that drift favours neither. */
                 ref_first = rep % 2 == 1;
@@ -340,6 +345,29 @@ done:
         fprintf(stderr, "   %s: %.1f s\n", sc->name, now_mono() - t0);
 }
 
+static void
+results_free(struct results *res)
+{
+        size_t i;
+
+        for (i = 0; i < res->nfigs; i++) {
+                free(res->figs[i].corral.v);
+                free(res->figs[i].reference.v);
+        }
+        for (i = 0; i < res->npeers; i++) {
+                free(res->peers[i].values.v);
+                free(res->peers[i].skipped);
+        }
+        for (i = 0; i < res->nnotes; i++)
+                free(res->notes[i]);
+        for (i = 0; i < res->nerrors; i++)
+                free(res->errors[i]);
+        free(res->figs);
+        free(res->peers);
+        free(res->notes);
+        free(res->errors);
+}
+
 static int
 rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -349,8 +377,17 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 int
 main(int argc, char **argv)
 {
-        enum { OPT_LIST = 256, OPT_ONLY, OPT_QUICK, OPT_REPS, OPT_NO_PEERS, OPT_MD, OPT_JSON,
-               OPT_CORRALD, OPT_KEEP };
+        enum {
+                OPT_LIST = 256,
+                OPT_ONLY,
+                OPT_QUICK,
+                OPT_REPS,
+                OPT_NO_PEERS,
+                OPT_MD,
+                OPT_JSON,
+                OPT_CORRALD,
+                OPT_KEEP
+        };
         static const struct option opts[] = {
             {"list", no_argument, NULL, OPT_LIST},
             {"only", required_argument, NULL, OPT_ONLY},
@@ -380,6 +417,7 @@ main(int argc, char **argv)
         memset(&b, 0, sizeof b);
         memset(&res, 0, sizeof res);
         b.corrald_path = CORRALD_PATH;
+        b.child_path = READY_CHILD_PATH;
         b.reps = BENCH_REPS_DEFAULT;
         while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
                 switch (ch) {
@@ -433,8 +471,7 @@ main(int argc, char **argv)
         for (i = 0; i < NSCENARIOS; i++)
                 ran += selected(only, scenarios[i]->name);
         if (ran == 0) {
-                fprintf(stderr, "corral-bench: --only %s matches no scenario (see --list)\n",
-                        only);
+                fprintf(stderr, "corral-bench: --only %s matches no scenario (see --list)\n", only);
                 return 2;
         }
         if (b.quick && !reps_set)
@@ -455,7 +492,7 @@ main(int argc, char **argv)
                 perror("corral-bench: mkdtemp");
                 return 1;
         }
-        proc_init();
+        proc_init(b.dir);
         bench_set_results(&res);
         machine_read(&res.machine);
         res.reps = b.reps;
@@ -480,5 +517,9 @@ main(int argc, char **argv)
                 fprintf(stderr, "corral-bench: logs and sockets kept in %s\n", b.dir);
         else
                 nftw(b.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-        return res.nerrors > 0 ? 1 : rc;
+        if (res.nerrors > 0)
+                rc = 1;
+        bench_set_results(NULL);
+        results_free(&res);
+        return rc;
 }

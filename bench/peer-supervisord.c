@@ -1,7 +1,8 @@
 /*
- * peer-supervisord.c -- supervisord as a peer: its idle RSS, and the
- * round trip of supervisor.getState (XML-RPC over HTTP/1.1 on its Unix
- * socket, keep-alive).
+ * peer-supervisord.c -- supervisord as a peer: its idle RSS, the round
+ * trip of supervisor.getState (XML-RPC over HTTP/1.1 on its Unix socket,
+ * keep-alive), and how long its autorestart takes to bring back a
+ * SIGKILLed program.
  *
  * The client is C, like the bench's MessagePack client, so the peer's
  * figure is its server's latency and not a Python client's: it writes one
@@ -21,9 +22,9 @@
 
 #include "bench.h"
 
-#define SV_BIN     "/usr/bin/supervisord"
-#define SV_WARMUP  200
-#define SV_BUF     16384
+#define SV_BIN    "/usr/bin/supervisord"
+#define SV_WARMUP 200
+#define SV_BUF    16384
 
 static const char sv_body[] = "<?xml version=\"1.0\"?>\n<methodCall><methodName>supervisor.getState"
                               "</methodName><params></params></methodCall>\n";
@@ -61,9 +62,19 @@ sv_stop(struct sv *sv)
         sv->pid = 0;
 }
 
-/* One getState: send, then read the whole answer. */
+/* The request for one XML-RPC call, kept in sv->req. */
+static void
+sv_set_body(struct sv *sv, const char *body)
+{
+        sv->req_len = (size_t)snprintf(sv->req, sizeof sv->req,
+                                       "POST /RPC2 HTTP/1.1\r\nHost: localhost\r\n"
+                                       "Content-Type: text/xml\r\nContent-Length: %zu\r\n\r\n%s",
+                                       strlen(body), body);
+}
+
+/* One call of sv->req: send, then read the whole answer into sv->buf. */
 static int
-sv_call(struct sv *sv, char **cause)
+sv_exchange(struct sv *sv, char **cause)
 {
         const char *hdr_end, *cl;
         size_t off = 0, want = 0;
@@ -105,13 +116,23 @@ sv_call(struct sv *sv, char **cause)
                 if (sv->n >= want)
                         break;
         }
-        if (strstr(hdr_end, "RUNNING") == NULL)
+        return 0;
+}
+
+/* One call whose answer must say RUNNING (getState; getProcessInfo of a running program). */
+static int
+sv_call(struct sv *sv, char **cause)
+{
+        if (sv_exchange(sv, cause) != 0)
+                return -1;
+        if (strstr(sv->buf, "RUNNING") == NULL)
                 return fail(cause, "supervisord: unexpected answer");
         return 0;
 }
 
+/* Start supervisord with extra configuration sections (programs), or none. */
 static int
-sv_start(struct bench *b, struct sv *sv, char **cause)
+sv_start(struct bench *b, struct sv *sv, const char *programs, char **cause)
 {
         static unsigned seq;
         char conf[320], log[320], name[64], *text;
@@ -134,10 +155,11 @@ sv_start(struct bench *b, struct sv *sv, char **cause)
                   "childlogdir=%s\n\n"
                   "[rpcinterface:supervisor]\n"
                   "supervisor.rpcinterface_factory = supervisor.rpcinterface:"
-                  "make_main_rpcinterface\n",
+                  "make_main_rpcinterface\n%s",
                   sv->sock,
                   /* As root it warns unless told which user to stay. */
-                  geteuid() == 0 ? "user=root\n" : "", log, sv->sock, b->dir);
+                  geteuid() == 0 ? "user=root\n" : "", log, sv->sock, b->dir,
+                  programs != NULL ? programs : "");
         if (file_write(conf, text, strlen(text)) != 0) {
                 free(text);
                 return fail(cause, "cannot write %s", conf);
@@ -157,15 +179,11 @@ sv_start(struct bench *b, struct sv *sv, char **cause)
         while ((sv->fd = unix_connect_retry(sv->sock, 0.5, NULL)) == -1) {
                 if (now_mono() > deadline || proc_wait(sv->pid, 0, NULL)) {
                         sv_stop(sv);
-                        return fail(cause, "supervisord did not open %s (see %s)", sv->sock,
-                                    log);
+                        return fail(cause, "supervisord did not open %s (see %s)", sv->sock, log);
                 }
         }
         setsockopt(sv->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        sv->req_len = (size_t)snprintf(sv->req, sizeof sv->req,
-                                       "POST /RPC2 HTTP/1.1\r\nHost: localhost\r\n"
-                                       "Content-Type: text/xml\r\nContent-Length: %zu\r\n\r\n%s",
-                                       strlen(sv_body), sv_body);
+        sv_set_body(sv, sv_body);
         if (sv_call(sv, cause) != 0) {
                 sv_stop(sv);
                 return -1;
@@ -182,7 +200,7 @@ sv_rt_setup(struct bench *b, void **statep, char **cause)
         size_t i;
 
         *statep = sv;
-        if (sv_start(b, sv, cause) != 0)
+        if (sv_start(b, sv, NULL, cause) != 0)
                 return -1;
         sv->nsamples = bench_size(b, 3000, 300);
         sv->samples = xcalloc(sv->nsamples, sizeof *sv->samples);
@@ -248,7 +266,7 @@ sv_fp_run(struct bench *b, void *state, double *out, char **cause)
 {
         struct sv sv;
 
-        if (sv_start(b, &sv, cause) != 0)
+        if (sv_start(b, &sv, NULL, cause) != 0)
                 return -1;
         usleep(100000);
         out[0] = (double)proc_rss_kib(sv.pid);
@@ -269,4 +287,136 @@ const struct peer_def peer_supervisord_footprint = {
     .compare = sv_fp_compare,
     .available = sv_available,
     .run = sv_fp_run,
+};
+
+/* ---- restart latency --------------------------------------------------------- */
+
+#define SV_RS_PROGRAM "restart"
+#define SV_RS_RUNNING 5.0 /* seconds to wait for RUNNING before a kill */
+
+static const char sv_rs_info[] =
+    "<?xml version=\"1.0\"?>\n<methodCall><methodName>supervisor.getProcessInfo</methodName>"
+    "<params><param><value><string>" SV_RS_PROGRAM "</string></value></param></params>"
+    "</methodCall>\n";
+
+struct sv_rs {
+        struct sv sv;
+        int fifo;
+        char fifo_path[256];
+        pid_t pid;
+        double *samples;
+        size_t n;
+};
+
+/*
+ * Wait until supervisord reports the program RUNNING: killed while still
+ * STARTING, it would count an early exit and back off, which is not what
+ * is measured.
+ */
+static int
+sv_rs_wait_running(struct sv_rs *rs, char **cause)
+{
+        double deadline = now_mono() + SV_RS_RUNNING;
+
+        for (;;) {
+                if (sv_exchange(&rs->sv, cause) != 0)
+                        return -1;
+                if (strstr(rs->sv.buf, "<string>RUNNING</string>") != NULL)
+                        return 0;
+                if (now_mono() > deadline)
+                        return fail(cause, "supervisord: %s not RUNNING within %gs", SV_RS_PROGRAM,
+                                    SV_RS_RUNNING);
+                usleep(1000);
+        }
+}
+
+static int
+sv_rs_setup(struct bench *b, void **statep, char **cause)
+{
+        struct sv_rs *rs = xcalloc(1, sizeof *rs);
+        char *programs;
+        int rc;
+
+        *statep = rs;
+        rs->sv.fd = -1;
+        rs->n = bench_size(b, 4, 2); /* each restart takes it about a second */
+        rs->samples = xcalloc(rs->n, sizeof *rs->samples);
+        if ((rs->fifo = restart_fifo_open(b, "restart-sv.fifo", rs->fifo_path, sizeof rs->fifo_path,
+                                          cause)) == -1)
+                return -1;
+        /* Its best case: no startsecs to wait, restarted at once, no start limit in reach. */
+        xasprintf(&programs,
+                  "\n[program:%s]\ncommand=%s %s\nautorestart=true\nstartsecs=0\n"
+                  "startretries=1000\nstopsignal=KILL\n",
+                  SV_RS_PROGRAM, b->child_path, rs->fifo_path);
+        rc = sv_start(b, &rs->sv, programs, cause);
+        free(programs);
+        if (rc != 0)
+                return -1;
+        sv_set_body(&rs->sv, sv_rs_info);
+        if (restart_fifo_wait(rs->fifo, 0, 20, &rs->pid, cause) != 0)
+                return -1;
+        return sv_rs_wait_running(rs, cause);
+}
+
+static int
+sv_rs_run(struct bench *b, void *state, double *out, char **cause)
+{
+        struct sv_rs *rs = state;
+        pid_t pid;
+        double t0;
+        size_t i;
+
+        for (i = 0; i < rs->n; i++) {
+                if (sv_rs_wait_running(rs, cause) != 0)
+                        return -1;
+                t0 = now_mono();
+                kill(rs->pid, SIGKILL);
+                if (restart_fifo_wait(rs->fifo, rs->pid, 30, &pid, cause) != 0)
+                        return -1;
+                rs->samples[i] = (now_mono() - t0) * 1e6;
+                rs->pid = pid;
+        }
+        out[0] = stats_quantile(rs->samples, rs->n, 0.50);
+        out[1] = stats_quantile_sorted(rs->samples, rs->n, 0.99);
+        return 0;
+}
+
+static void
+sv_rs_teardown(struct bench *b, void *state)
+{
+        struct sv_rs *rs = state;
+
+        if (rs == NULL)
+                return;
+        sv_stop(&rs->sv);
+        if (rs->pid > 0)
+                kill(rs->pid, SIGKILL);
+        proc_reap_orphans();
+        if (rs->fifo >= 0)
+                close(rs->fifo);
+        free(rs->samples);
+        free(rs);
+}
+
+static const struct figure_def sv_rs_figures[] = {
+    {"sv_restart_p50", "supervisord autorestart: SIGKILL → replacement running p50", "µs", false,
+     TARGET_NONE, 0, NULL},
+    {"sv_restart_p99", "supervisord autorestart: SIGKILL → replacement running p99 (max)", "µs",
+     false, TARGET_NONE, 0, NULL},
+};
+static const char *const sv_rs_compare[] = {"p50", "p99"};
+
+const struct peer_def peer_supervisord_restart = {
+    .name = "supervisord",
+    .what = "supervisord running the same child with autorestart=true, startsecs=0 (its "
+            "fastest); each kill waits until getProcessInfo says RUNNING, then the same FIFO "
+            "clock; few samples per repetition (p99 is their maximum)",
+    .figures = sv_rs_figures,
+    .nfigures = 2,
+    .compare = sv_rs_compare,
+    .available = sv_available,
+    .setup = sv_rs_setup,
+    .run = sv_rs_run,
+    .teardown = sv_rs_teardown,
 };

@@ -93,15 +93,14 @@ tsp_run(struct bench *b, void *state, double *out, char **cause)
 }
 
 static const struct figure_def tsp_figures[] = {
-    {"tsp_rate", "task-spooler, 2 slots: `tsp -n true` jobs", "proc/s", true, TARGET_NONE, 0,
-     NULL},
+    {"tsp_rate", "task-spooler, 2 slots: `tsp -n true` jobs", "proc/s", true, TARGET_NONE, 0, NULL},
 };
-static const char *const tsp_compare[] = {"pipelined"};
+static const char *const tsp_compare[] = {"pool2"};
 
 const struct peer_def peer_tsp = {
     .name = "task-spooler",
-    .what = "N `tsp -n /bin/true` commands then `tsp -w` on the last two jobs, 2 slots; "
-            "compared with corrald unlimited until pools exist",
+    .what = "N `tsp -n /bin/true` commands (one client process each, as from a shell) then "
+            "`tsp -w` on the last two jobs, 2 slots; compared with corrald's 2-slot pool",
     .figures = tsp_figures,
     .nfigures = 1,
     .compare = tsp_compare,

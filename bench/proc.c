@@ -37,6 +37,7 @@ struct proc_entry {
 };
 
 static struct proc_entry proc_table[PROC_MAX];
+static char proc_workdir[256]; /* named by the handler: its logs are kept for a look */
 
 static struct proc_entry *
 proc_find(pid_t pid)
@@ -225,18 +226,25 @@ static void
 proc_signal_handler(int sig)
 {
         static const char msg[] = "corral-bench: interrupted; stopping everything it started\n";
+        static const char kept[] = "corral-bench: logs kept in ";
         ssize_t r = write(STDERR_FILENO, msg, sizeof msg - 1);
 
-        (void)r;
         proc_kill_everything();
+        if (proc_workdir[0] != '\0') {
+                r = write(STDERR_FILENO, kept, sizeof kept - 1);
+                r = write(STDERR_FILENO, proc_workdir, strlen(proc_workdir));
+                r = write(STDERR_FILENO, "\n", 1);
+        }
+        (void)r;
         _exit(128 + sig);
 }
 
 void
-proc_init(void)
+proc_init(const char *workdir)
 {
         struct sigaction sa;
 
+        snprintf(proc_workdir, sizeof proc_workdir, "%s", workdir);
         if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
                 perror("corral-bench: prctl(PR_SET_CHILD_SUBREAPER)");
         memset(&sa, 0, sizeof sa);
@@ -459,6 +467,21 @@ proc_rss_kib(pid_t pid)
                 kib = strtol(p + 7, NULL, 10);
         free(buf);
         return kib;
+}
+
+long long
+proc_cpu_ns(pid_t pid)
+{
+        char path[64], *buf;
+        long long ns = -1;
+
+        /* schedstat's first field: nanoseconds on a CPU (utime/stime tick at 10 ms only). */
+        snprintf(path, sizeof path, "/proc/%ld/schedstat", (long)pid);
+        if ((buf = file_read(path, NULL)) == NULL)
+                return -1;
+        ns = strtoll(buf, NULL, 10);
+        free(buf);
+        return ns;
 }
 
 long

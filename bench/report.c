@@ -108,15 +108,19 @@ md_machine(FILE *f, const struct results *res)
 {
         const struct machine *m = &res->machine;
 
-        fprintf(f, "Measured %s on %s, %ld CPUs, %ld MiB RAM, %s, %s; corral %s (%s build), "
-                   "%s.\n",
+        fprintf(f,
+                "Measured %s on %s, %ld CPUs, %ld MiB RAM, %s, %s; corral %s (%s build), "
+                "%s.\n",
                 m->date, m->cpu, m->ncpu, m->mem_mib, m->kernel, m->os, m->version, m->build,
                 m->compiler);
-        fprintf(f, "Peers: supervisor %s, task-spooler %s. ",
+        fprintf(f, "Peers: supervisor %s, task-spooler %s, redis-server %s, beanstalkd %s. ",
                 m->supervisord[0] != '\0' ? m->supervisord : "not installed",
-                m->tsp[0] != '\0' ? m->tsp : "not installed");
-        fprintf(f, "%u repetition%s per figure (fewer where noted), %s sizes; the whole run took "
-                   "%.0f s.\n\n",
+                m->tsp[0] != '\0' ? m->tsp : "not installed",
+                m->redis[0] != '\0' ? m->redis : "not installed",
+                m->beanstalkd[0] != '\0' ? m->beanstalkd : "not installed");
+        fprintf(f,
+                "%u repetition%s per figure (fewer where noted), %s sizes; the whole run took "
+                "%.0f s.\n\n",
                 res->reps, res->reps == 1 ? "" : "s", res->quick ? "--quick" : "full",
                 res->seconds);
 }
@@ -143,7 +147,9 @@ md_figures(FILE *f, const struct results *res)
                 fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", fr->scenario->title,
                         fr->def->label, fr->def->unit, fmt_cell(&a, c1, sizeof c1),
                         fmt_cell(&b, c2, sizeof c2), r, t,
-                        met < 0 ? "" : met ? "yes" : "**no**");
+                        met < 0 ? ""
+                        : met   ? "yes"
+                                : "**no**");
         }
 }
 
@@ -152,12 +158,13 @@ md_peers(FILE *f, const struct results *res)
 {
         char c1[96], c2[32], r[32];
         size_t i;
+        int met;
 
         if (res->npeers == 0)
                 return;
         fprintf(f, "\n| scenario | peer figure | unit | peer: median (min–max) | corral median | "
-                   "peer/corral |\n");
-        fprintf(f, "|---|---|---|---:|---:|---:|\n");
+                   "peer/corral | target | met |\n");
+        fprintf(f, "|---|---|---|---:|---:|---:|---|---|\n");
         for (i = 0; i < res->npeers; i++) {
                 const struct peer_result *pr = &res->peers[i];
                 const struct figure_result *fr = find_figure(res, pr->scenario, pr->compare);
@@ -168,16 +175,22 @@ md_peers(FILE *f, const struct results *res)
                         c = stats_summary(&fr->corral);
                 ratio = stats_ratio(&p, &c);
                 if (pr->skipped != NULL) {
-                        fprintf(f, "| %s | %s | %s | skipped: %s | | |\n", pr->scenario->title,
+                        fprintf(f, "| %s | %s | %s | skipped: %s | | | | |\n", pr->scenario->title,
                                 pr->def->label, pr->def->unit, pr->skipped);
                         continue;
                 }
                 snprintf(r, sizeof r, "%s", "—");
                 if (!isnan(ratio))
                         snprintf(r, sizeof r, "%.2f", ratio);
-                fprintf(f, "| %s | %s | %s | %s | %s | %s |\n", pr->scenario->title,
+                /* A peer's target bounds peer/corral ("corral ≥ 5×": peer/corral ≤ 0.2). */
+                met = target_met(pr->def, &p, ratio);
+                fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", pr->scenario->title,
                         pr->def->label, pr->def->unit, fmt_cell(&p, c1, sizeof c1),
-                        fmt_num(c.median, c2, sizeof c2), r);
+                        fmt_num(c.median, c2, sizeof c2), r,
+                        pr->def->target_text ? pr->def->target_text : "",
+                        met < 0 ? ""
+                        : met   ? "yes"
+                                : "**no**");
         }
 }
 
@@ -285,11 +298,12 @@ json_strings(char **v, size_t n)
 static json_t *
 json_machine(const struct machine *m)
 {
-        return json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "cpu", m->cpu,
-                         "ncpu", (json_int_t)m->ncpu, "mem_mib", (json_int_t)m->mem_mib, "kernel",
-                         m->kernel, "os", m->os, "compiler", m->compiler, "build", m->build,
-                         "corral_version", m->version, "date", m->date, "supervisor",
-                         m->supervisord, "task_spooler", m->tsp);
+        return json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "cpu",
+                         m->cpu, "ncpu", (json_int_t)m->ncpu, "mem_mib", (json_int_t)m->mem_mib,
+                         "kernel", m->kernel, "os", m->os, "compiler", m->compiler, "build",
+                         m->build, "corral_version", m->version, "date", m->date, "supervisor",
+                         m->supervisord, "task_spooler", m->tsp, "redis_server", m->redis,
+                         "beanstalkd", m->beanstalkd);
 }
 
 static json_t *
@@ -312,8 +326,7 @@ json_figure(const struct figure_result *fr)
                 json_object_set_new(o, "target", json_null());
         } else {
                 t = json_object();
-                json_object_set_new(t, "kind",
-                                    json_string(target_kind_name(fr->def->target_kind)));
+                json_object_set_new(t, "kind", json_string(target_kind_name(fr->def->target_kind)));
                 json_object_set_new(t, "value", json_real(fr->def->target));
                 json_object_set_new(t, "text", json_string(fr->def->target_text));
                 json_object_set_new(t, "met", met < 0 ? json_null() : json_boolean(met));
@@ -341,6 +354,18 @@ json_peer(const struct results *res, const struct peer_result *pr)
         json_object_set_new(o, "corral_median", json_num(c.median));
         json_object_set_new(o, "peer_to_corral", json_num(stats_ratio(&p, &c)));
         json_object_set_new(o, "skipped", pr->skipped ? json_string(pr->skipped) : json_null());
+        if (pr->def->target_kind != TARGET_NONE) {
+                int met = target_met(pr->def, &p, stats_ratio(&p, &c));
+                json_t *t = json_object();
+
+                json_object_set_new(t, "kind", json_string(target_kind_name(pr->def->target_kind)));
+                json_object_set_new(t, "value", json_real(pr->def->target));
+                json_object_set_new(t, "text", json_string(pr->def->target_text));
+                json_object_set_new(t, "met", met < 0 ? json_null() : json_boolean(met));
+                json_object_set_new(o, "target", t);
+        } else {
+                json_object_set_new(o, "target", json_null());
+        }
         return o;
 }
 

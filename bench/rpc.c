@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,31 +26,33 @@
 #define RPC_READ_CHUNK 65536
 
 struct rpc *
-rpc_connect(const char *path, char **cause)
+rpc_from_fd(int fd)
 {
         struct timeval tv = {(time_t)RPC_TIMEOUT, 0};
         struct proto_limits lim;
         struct rpc *r;
-        int fd = unix_connect_retry(path, 10, cause);
 
-        if (fd == -1)
-                return NULL;
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         r = xcalloc(1, sizeof *r);
         r->fd = fd;
         proto_limits_default(&lim);
-        r->rd = proto_reader_new(&lim);
-        if (r->rd == NULL) {
-                close(fd);
-                free(r);
-                fail(cause, "cannot create a reader");
-                return NULL;
+        if ((r->rd = proto_reader_new(&lim)) == NULL) {
+                fputs("corral-bench: out of memory\n", stderr);
+                abort();
         }
         msgpack_sbuffer_init(&r->out);
         msgpack_packer_init(&r->pk, &r->out, msgpack_sbuffer_write);
         r->next_id = RPC_ID_BASE;
         return r;
+}
+
+struct rpc *
+rpc_connect(const char *path, char **cause)
+{
+        int fd = unix_connect_retry(path, 10, cause);
+
+        return fd == -1 ? NULL : rpc_from_fd(fd);
 }
 
 void
@@ -74,8 +77,7 @@ rpc_next_id(struct rpc *r)
 }
 
 static void
-rpc_pack(msgpack_packer *pk, uint32_t id, const char *method, rpc_params_fn params,
-         const void *arg)
+rpc_pack(msgpack_packer *pk, uint32_t id, const char *method, rpc_params_fn params, const void *arg)
 {
         proto_pack_request_head(pk, id, method);
         if (params == NULL) {
@@ -167,13 +169,27 @@ rpc_read_some(struct rpc *r, char **cause)
 }
 
 int
-rpc_next(struct rpc *r, struct proto_msg *msg, char **cause)
+rpc_next_any(struct rpc *r, struct proto_msg *msg, char **cause)
 {
         struct proto_error err;
-        int n = proto_reader_next(r->rd, msg, &err);
+        int n;
 
+        /* Nothing buffered yet (proto_reader_next would offset a NULL buffer). */
+        if (proto_reader_pending(r->rd) == 0) {
+                memset(msg, 0, sizeof *msg);
+                return 0;
+        }
+        n = proto_reader_next(r->rd, msg, &err);
         if (n < 0)
                 return fail(cause, "malformed stream from the server: %s", err.message);
+        return n;
+}
+
+int
+rpc_next(struct rpc *r, struct proto_msg *msg, char **cause)
+{
+        int n = rpc_next_any(r, msg, cause);
+
         if (n > 0 && msg->type != PROTO_RESPONSE) {
                 proto_msg_clear(msg);
                 return fail(cause, "the server sent a message of type %d", msg->type);
@@ -426,11 +442,13 @@ rpc_params_spawn(msgpack_packer *pk, const void *arg)
 
         while (sa->argv[argc] != NULL)
                 argc++;
-        msgpack_pack_map(pk, sa->name != NULL ? 2 : 1);
+        msgpack_pack_map(pk, 1 + (sa->name != NULL) + (sa->pool != NULL));
         proto_pack_str(pk, "argv");
         msgpack_pack_array(pk, argc);
         for (i = 0; i < argc; i++)
                 proto_pack_str(pk, sa->argv[i]);
         if (sa->name != NULL)
                 proto_pack_kv_str(pk, "name", sa->name);
+        if (sa->pool != NULL)
+                proto_pack_kv_str(pk, "pool", sa->pool);
 }

@@ -42,7 +42,7 @@ struct join_state {
 static int
 join_one(struct rpc *r, double *sample, char **cause)
 {
-        struct spawn_args sa = {join_sleep_argv, NULL};
+        struct spawn_args sa = {join_sleep_argv, NULL, NULL};
         struct proto_msg msg;
         uint32_t join_id, ping_id;
         uint64_t id;

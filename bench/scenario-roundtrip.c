@@ -101,7 +101,8 @@ static const struct peer_def *const rt_peers[] = {&peer_supervisord_roundtrip};
 const struct scenario scenario_roundtrip = {
     .name = "roundtrip",
     .title = "1. Request round trip",
-    .reference = "raw Unix-socket ping-pong of the same bytes (a minimal epoll server, same client)",
+    .reference =
+        "raw Unix-socket ping-pong of the same bytes (a minimal epoll server, same client)",
     .figures = rt_figures,
     .nfigures = sizeof rt_figures / sizeof rt_figures[0],
     .fresh_daemon = true,

@@ -43,15 +43,15 @@ scale_setup(struct bench *b, void **statep, char **cause)
         if (st->n == 0)
                 return fail(cause, "no room for any sleeping child on this machine");
         st->pids = xcalloc(st->n, sizeof *st->pids);
-        if (sleepers_spawn(b->conn, st->n, st->pids, cause) != 0)
+        if (sleepers_spawn(b->conn, st->n, st->pids, &st->spawned, cause) != 0)
                 return -1;
-        st->spawned = st->n;
         st->req = rpc_template(PROTO_M_PROCESS_LIST, NULL, NULL, &st->req_len);
         if (rpc_call(b->conn, PROTO_M_PROCESS_LIST, NULL, NULL, &msg, cause) != 0)
                 return -1;
         resp = rpc_repack(&msg, &resp_len);
         proto_msg_clear(&msg);
-        bench_note("scale: process.list of N = %zu processes answers %zu bytes", st->n, resp_len);
+        bench_note("scale: process.list of N = %zu processes answers %zu bytes", st->spawned,
+                   resp_len);
         rc = raw_server_start(b, &st->raw, st->req_len, resp, resp_len, cause);
         free(resp);
         if (rc != 0 || (st->raw_conn = rpc_connect(st->raw.sock, cause)) == NULL)
@@ -71,7 +71,9 @@ scale_measure(struct scale_state *st, struct rpc *conn, double *out, char **caus
 static int
 scale_run(struct bench *b, void *state, double *out, char **cause)
 {
-        return scale_measure(state, b->conn, out, cause);
+        if (scale_measure(state, b->conn, out, cause) != 0)
+                return fail_prefix(cause, "corrald");
+        return 0;
 }
 
 static int
@@ -79,7 +81,9 @@ scale_reference(struct bench *b, void *state, double *out, char **cause)
 {
         struct scale_state *st = state;
 
-        return scale_measure(st, st->raw_conn, out, cause);
+        if (scale_measure(st, st->raw_conn, out, cause) != 0)
+                return fail_prefix(cause, "reference server");
+        return 0;
 }
 
 /* Kill the sleepers while the daemon still runs, so it reaps them. */

@@ -7,7 +7,9 @@
  * process that keeps W children of /bin/true in flight with posix_spawn
  * and waitpid, started with the same child setup as corrald's. Measured
  * with W = 16 (throughput) and W = 1 (one job at a time: the latency of
- * a spawn-and-wait, as a shell would do it).
+ * a spawn-and-wait, as a shell would do it). With a 2-slot pool, the
+ * client keeps 16 jobs queued in corrald (pending members start as slots
+ * free) and the reference keeps 2 children in flight.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +25,8 @@
 #include "bench.h"
 
 #define SPAWN_WINDOW 16
+#define SPAWN_POOL   "bench-2slots"
+#define SPAWN_SLOTS  2
 
 static const char *const spawn_true_argv[] = {"/bin/true", NULL};
 
@@ -30,10 +34,12 @@ static const struct figure_def spawn_figures[] = {
     {"pipelined", "spawn + reap /bin/true, 16 in flight", "proc/s", true, TARGET_RATIO_MIN, 0.8,
      "≥ 0.8× raw"},
     {"sequential", "spawn + reap /bin/true, one at a time", "proc/s", true, TARGET_NONE, 0, NULL},
+    {"pool2", "spawn + reap /bin/true through a 2-slot pool", "proc/s", true, TARGET_NONE, 0, NULL},
 };
 
 struct spawn_state {
-        uint64_t n_pipelined, n_sequential;
+        uint64_t n_pipelined, n_sequential, n_pool;
+        bool have_pool; /* this corrald has pools with slots */
 };
 
 /* A request in flight: which step of which job. */
@@ -83,12 +89,11 @@ spawn_answer(struct rpc *r, struct proto_msg *msg, struct spawn_pend *pend, size
         return 0;
 }
 
-/* n spawn+join jobs through corrald, at most window at a time; jobs per second. */
-static int
-spawn_corral(struct rpc *r, uint64_t n, unsigned window, double *rate, char **cause)
+int
+spawn_jobs(struct rpc *r, uint64_t n, unsigned window, const char *pool, double *rate, char **cause)
 {
         struct spawn_pend *pend = xcalloc(window, sizeof *pend);
-        struct spawn_args sa = {spawn_true_argv, NULL};
+        struct spawn_args sa = {spawn_true_argv, NULL, pool};
         struct pollfd pfd = {r->fd, POLLIN, 0};
         uint64_t started = 0, done = 0;
         unsigned jobs = 0, i;
@@ -200,6 +205,30 @@ spawn_reference_loop(uint64_t n, unsigned window, double *rate, char **cause)
         return 0;
 }
 
+static void
+spawn_params_pool(msgpack_packer *pk, const void *arg)
+{
+        msgpack_pack_map(pk, 2);
+        proto_pack_kv_str(pk, "name", SPAWN_POOL);
+        proto_pack_kv_uint(pk, "size", SPAWN_SLOTS);
+}
+
+/* A 2-slot pool, if this corrald has pools (pool.create); false otherwise. */
+static bool
+spawn_make_pool(struct bench *b)
+{
+        struct proto_msg msg;
+        char *why = NULL;
+
+        if (rpc_call(b->conn, "pool.create", spawn_params_pool, NULL, &msg, &why) != 0) {
+                bench_note("spawn: no 2-slot pool measured: %s", why);
+                free(why);
+                return false;
+        }
+        proto_msg_clear(&msg);
+        return true;
+}
+
 static int
 spawn_setup(struct bench *b, void **statep, char **cause)
 {
@@ -209,8 +238,10 @@ spawn_setup(struct bench *b, void **statep, char **cause)
         *statep = st;
         st->n_pipelined = bench_size(b, 5000, 500);
         st->n_sequential = bench_size(b, 1000, 100);
+        st->n_pool = bench_size(b, 2000, 200);
+        st->have_pool = spawn_make_pool(b);
         /* Warm up: page cache of /bin/true, the daemon's allocations. */
-        if (spawn_corral(b->conn, 200, SPAWN_WINDOW, &rate, cause) != 0 ||
+        if (spawn_jobs(b->conn, 200, SPAWN_WINDOW, NULL, &rate, cause) != 0 ||
             spawn_reference_loop(200, SPAWN_WINDOW, &rate, cause) != 0)
                 return -1;
         return 0;
@@ -221,9 +252,13 @@ spawn_run(struct bench *b, void *state, double *out, char **cause)
 {
         struct spawn_state *st = state;
 
-        if (spawn_corral(b->conn, st->n_pipelined, SPAWN_WINDOW, &out[0], cause) != 0)
+        if (spawn_jobs(b->conn, st->n_pipelined, SPAWN_WINDOW, NULL, &out[0], cause) != 0 ||
+            spawn_jobs(b->conn, st->n_sequential, 1, NULL, &out[1], cause) != 0)
                 return -1;
-        return spawn_corral(b->conn, st->n_sequential, 1, &out[1], cause);
+        if (st->have_pool &&
+            spawn_jobs(b->conn, st->n_pool, SPAWN_WINDOW, SPAWN_POOL, &out[2], cause) != 0)
+                return -1;
+        return 0;
 }
 
 static int
@@ -231,9 +266,12 @@ spawn_reference(struct bench *b, void *state, double *out, char **cause)
 {
         struct spawn_state *st = state;
 
-        if (spawn_reference_loop(st->n_pipelined, SPAWN_WINDOW, &out[0], cause) != 0)
+        if (spawn_reference_loop(st->n_pipelined, SPAWN_WINDOW, &out[0], cause) != 0 ||
+            spawn_reference_loop(st->n_sequential, 1, &out[1], cause) != 0)
                 return -1;
-        return spawn_reference_loop(st->n_sequential, 1, &out[1], cause);
+        if (st->have_pool && spawn_reference_loop(st->n_pool, SPAWN_SLOTS, &out[2], cause) != 0)
+                return -1;
+        return 0;
 }
 
 static void
@@ -247,10 +285,11 @@ static const struct peer_def *const spawn_peers[] = {&peer_tsp};
 const struct scenario scenario_spawn = {
     .name = "spawn",
     .title = "3. Spawn throughput",
-    .reference = "posix_spawn + waitpid loop with the same child setup and the same number in "
-                 "flight",
+    .reference = "posix_spawn + waitpid loop with the same child setup and the same number of "
+                 "children in flight (16, 1, or 2 for the pool)",
     .figures = spawn_figures,
     .nfigures = sizeof spawn_figures / sizeof spawn_figures[0],
+    .max_reps = 3, /* about 12 s each: the default run stays under 8 minutes */
     .fresh_daemon = true,
     .setup = spawn_setup,
     .run = spawn_run,

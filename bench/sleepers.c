@@ -35,17 +35,31 @@ sleepers_fit(size_t want)
         return want;
 }
 
-int
-sleepers_spawn(struct rpc *r, size_t n, pid_t *pids, char **cause)
+/*
+ * A spawn refused for lack of resources (descriptors, processes) ends the
+ * ramp-up instead of the scenario: the figure is then measured with the
+ * children that did start, and a note says where the daemon stopped.
+ */
+static bool
+sleepers_exhausted(const char *why)
 {
-        struct spawn_args sa = {sleeper_argv, NULL};
+        return why != NULL && (strstr(why, "Too many open files") != NULL ||
+                               strstr(why, "Resource temporarily unavailable") != NULL ||
+                               strstr(why, "limit_reached") != NULL);
+}
+
+int
+sleepers_spawn(struct rpc *r, size_t n, pid_t *pids, size_t *spawned, char **cause)
+{
+        struct spawn_args sa = {sleeper_argv, NULL, NULL};
         struct pollfd pfd = {r->fd, POLLIN, 0};
-        size_t sent = 0, done = 0;
+        size_t sent = 0, done = 0, answered = 0;
         struct proto_msg msg;
+        char *refused = NULL;
         int rc = 0, k;
 
-        while (done < n && rc == 0) {
-                while (sent < n && sent - done < SLEEPERS_WINDOW) {
+        while (answered < sent || (sent < n && refused == NULL)) {
+                while (refused == NULL && sent < n && sent - answered < SLEEPERS_WINDOW) {
                         rpc_queue(r, PROTO_M_PROCESS_SPAWN, rpc_params_spawn, &sa);
                         sent++;
                 }
@@ -63,13 +77,30 @@ sleepers_spawn(struct rpc *r, size_t n, pid_t *pids, char **cause)
                         break;
                 }
                 while (rc == 0 && (k = rpc_next(r, &msg, cause)) > 0) {
-                        if ((rc = rpc_check(&msg, PROTO_M_PROCESS_SPAWN, cause)) == 0)
+                        answered++;
+                        if ((rc = rpc_check(&msg, PROTO_M_PROCESS_SPAWN, cause)) == 0) {
                                 pids[done++] = (pid_t)rpc_get_uint(&msg.result, "pid");
+                        } else if (sleepers_exhausted(*cause)) {
+                                if (refused == NULL)
+                                        refused = xstrdup(*cause);
+                                rc = 0;
+                        }
                         proto_msg_clear(&msg);
                 }
                 if (k < 0)
                         rc = -1;
+                if (rc != 0)
+                        break;
         }
+        if (rc == 0 && refused != NULL) {
+                bench_note("corrald refused to spawn more than %zu sleeping children (%s); "
+                           "figures with N use N = %zu",
+                           done, refused, done);
+                if (done == 0)
+                        rc = fail(cause, "%s", refused);
+        }
+        free(refused);
+        *spawned = done;
         if (rc != 0)
                 sleepers_kill(r, pids, done, NULL);
         return rc;

@@ -78,6 +78,20 @@ fail(char **cause, const char *fmt, ...)
         return -1;
 }
 
+int
+fail_prefix(char **cause, const char *prefix)
+{
+        char *was;
+
+        if (cause == NULL)
+                return -1;
+        was = *cause;
+        *cause = NULL;
+        fail(cause, "%s: %s", prefix, was != NULL ? was : "failed");
+        free(was);
+        return -1;
+}
+
 double
 now_mono(void)
 {

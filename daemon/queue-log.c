@@ -30,7 +30,7 @@ struct queue_log {
         struct queue *queue;
         char *path;
         char *dir;
-        int fd;
+        int fd;             /* -1: restored from a read-only file; reopened on the next write */
         uint64_t size;      /* bytes in the file (all written) */
         uint64_t durable;   /* bytes known to be on disk */
         unsigned char *buf; /* pending records */
@@ -199,6 +199,26 @@ qlog_write_all(int fd, const unsigned char *p, size_t n)
         return 0;
 }
 
+/* Open a log restored read-only for writing, from where its good records end. */
+static int
+qlog_reopen(struct queue_log *l)
+{
+        int fd = open(l->path, O_WRONLY | O_CLOEXEC), saved;
+
+        if (fd == -1)
+                return -1;
+        /* A torn tail could not be cut while the file was read-only: cut it now. */
+        if (ftruncate(fd, (off_t)l->size) == -1 || lseek(fd, (off_t)l->size, SEEK_SET) == -1) {
+                saved = errno;
+                close(fd);
+                errno = saved;
+                return -1;
+        }
+        log_info("queue %s: %s is writable again", l->queue->name, l->path);
+        l->fd = fd;
+        return 0;
+}
+
 int
 queue_log_flush_now(struct queue_log *l)
 {
@@ -206,6 +226,10 @@ queue_log_flush_now(struct queue_log *l)
 
         if (l->len == 0)
                 return 0;
+        if (l->fd == -1 && qlog_reopen(l) == -1) {
+                l->len = 0; /* not written: the caller answers io_error */
+                return -1;
+        }
         if (qlog_write_all(l->fd, l->buf, l->len) == 0 &&
             (l->queue->cfg.fsync == QUEUE_FSYNC_NEVER || fdatasync(l->fd) == 0)) {
                 l->size += l->len;
@@ -566,6 +590,14 @@ queue_log_open(struct event_base *base, struct queue *q, const char *path,
         free(buf);
         l = qlog_alloc(base, q, dir, path);
         l->fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (l->fd == -1 && (errno == EROFS || errno == EACCES || errno == EPERM)) {
+                /* Serve what it holds; writes fail (io_error) until the file is writable. */
+                log_warn("queue %s: %s cannot be written (%s): restored, but writes to the queue "
+                         "fail until it can be",
+                         q->name, path, strerror(errno));
+                l->size = l->durable = good;
+                return l;
+        }
         if (l->fd == -1) {
                 xasprintf(cause, "cannot open %s: %s", path, strerror(errno));
                 queue_log_free(l);
@@ -615,7 +647,7 @@ queue_log_free(struct queue_log *l)
 {
         if (l == NULL)
                 return;
-        if (l->len > 0 && l->fd != -1 && queue_log_flush_now(l) != 0)
+        if (l->len > 0 && queue_log_flush_now(l) != 0)
                 log_error("queue %s: final write of %s: %s", l->queue->name, l->path,
                           strerror(errno));
         if (l->fd != -1)

@@ -36,8 +36,10 @@ struct server {
         char *lock_path;
         int lock_fd;
         struct evconnlistener *listener;
-        struct event *resume_ev; /* re-enables accepting after EMFILE */
-        bool activated;          /* the socket came from systemd: not ours to remove */
+        struct event *resume_ev;  /* re-enables accepting after EMFILE */
+        struct event *recheck_ev; /* decides on held_fd after a loop turn */
+        int held_fd;              /* accepted at the limit, not yet refused: -1 if none */
+        bool activated;           /* the socket came from systemd: not ours to remove */
 };
 
 char *
@@ -144,30 +146,65 @@ server_resume_cb(evutil_socket_t fd, short what, void *arg)
                 evconnlistener_enable(s->listener);
 }
 
+/* Past the limit, a polite refusal: one error, then the door closes. */
+static void
+server_refuse(struct corrald *d, int fd)
+{
+        struct proto_error err;
+        msgpack_sbuffer sb;
+        msgpack_packer pk;
+
+        proto_error_set(&err, PROTO_E_LIMIT_REACHED, NULL, "corrald serves at most %u connections",
+                        d->config.max_connections);
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        proto_pack_error_response(&pk, false, 0, &err);
+        if (send(fd, sb.data, sb.size, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+                log_debug("refusing a connection: %s", strerror(errno));
+        msgpack_sbuffer_destroy(&sb);
+        close(fd);
+        log_warn("connection refused: %u connections already", d->nconns);
+}
+
+/* A loop turn after the limit was reached: the closes it saw have freed room, or not. */
+static void
+server_recheck_cb(evutil_socket_t unused, short what, void *arg)
+{
+        struct server *s = arg;
+        int fd = s->held_fd;
+
+        s->held_fd = -1;
+        if (fd != -1) {
+                if (s->daemon->nconns >= s->daemon->config.max_connections)
+                        server_refuse(s->daemon, fd);
+                else
+                        conn_new(s->daemon, fd);
+        }
+        if (s->listener != NULL)
+                evconnlistener_enable(s->listener);
+}
+
 static void
 server_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
                  void *arg)
 {
         struct server *s = arg;
-
         struct corrald *d = s->daemon;
+        struct timeval now = {0, 0};
 
-        /* Past the limit, a polite refusal: one error, then the door closes. */
+        /*
+         * At the limit, wait one loop turn before refusing: clients that
+         * connect and close at once leave connections whose close corrald
+         * has not read yet, and they must not keep a real client out.
+         */
         if (d->nconns >= d->config.max_connections) {
-                struct proto_error err;
-                msgpack_sbuffer sb;
-                msgpack_packer pk;
-
-                proto_error_set(&err, PROTO_E_LIMIT_REACHED, NULL,
-                                "corrald serves at most %u connections", d->config.max_connections);
-                msgpack_sbuffer_init(&sb);
-                msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-                proto_pack_error_response(&pk, false, 0, &err);
-                if (send(fd, sb.data, sb.size, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-                        log_debug("refusing a connection: %s", strerror(errno));
-                msgpack_sbuffer_destroy(&sb);
-                close(fd);
-                log_warn("connection refused: %u connections already", d->nconns);
+                if (s->held_fd != -1) {
+                        server_refuse(d, fd);
+                        return;
+                }
+                s->held_fd = fd;
+                evconnlistener_disable(l);
+                evtimer_add(s->recheck_ev, &now);
                 return;
         }
         conn_new(d, fd);
@@ -298,8 +335,10 @@ server_new(struct corrald *d, const char *path, char **cause)
         s->daemon = d;
         s->path = xstrdup(path);
         s->lock_fd = -1;
+        s->held_fd = -1;
         s->resume_ev = evtimer_new(d->base, server_resume_cb, s);
-        if (s->resume_ev == NULL)
+        s->recheck_ev = evtimer_new(d->base, server_recheck_cb, s);
+        if (s->resume_ev == NULL || s->recheck_ev == NULL)
                 fatalx("cannot create a timer");
         if ((r = server_activated(s, cause)) == 1) {
                 log_info("listening on %s (socket activation)", s->path);
@@ -310,6 +349,7 @@ server_new(struct corrald *d, const char *path, char **cause)
                 if (s->lock_fd != -1)
                         close(s->lock_fd); /* the lock file stays: another daemon may hold it */
                 event_free(s->resume_ev);
+                event_free(s->recheck_ev);
                 free(s->lock_path);
                 free(s->path);
                 free(s);
@@ -327,6 +367,11 @@ server_close(struct server *s)
         evconnlistener_free(s->listener);
         s->listener = NULL;
         evtimer_del(s->resume_ev);
+        evtimer_del(s->recheck_ev);
+        if (s->held_fd != -1) {
+                close(s->held_fd);
+                s->held_fd = -1;
+        }
         if (s->activated)
                 return; /* systemd's socket: it stays for the next start */
         if (unlink(s->path) == -1 && errno != ENOENT)
@@ -338,6 +383,7 @@ server_free(struct server *s)
 {
         server_close(s);
         event_free(s->resume_ev);
+        event_free(s->recheck_ev);
         /*
          * The lock file stays: removing it would let a daemon that opened
          * it just before lock the unlinked inode while a third creates a

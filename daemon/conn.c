@@ -46,13 +46,14 @@ struct conn {
         gid_t *groups; /* the peer's supplementary groups, taken at accept (SO_PEERGROUPS) */
         size_t ngroups;
         struct access_grant grant;
-        bool dead;                 /* on the daemon's dead list, to be freed from the loop */
-        bool closing;              /* flushing its last answers */
-        bool paused;               /* reading paused for backpressure */
-        bool subscribed;           /* receives events */
-        unsigned reservations;     /* queue messages reserved through this connection */
-        bool following;            /* follows output */
-        bool in_read;              /* inside conn_read_cb: it flushes once at the end */
+        bool dead;             /* on the daemon's dead list, to be freed from the loop */
+        bool closing;          /* flushing its last answers */
+        bool paused;           /* reading paused for backpressure */
+        bool subscribed;       /* receives events */
+        unsigned reservations; /* queue messages reserved through this connection */
+        bool following;        /* follows output */
+        bool flush_pending;    /* on the daemon's flush_pending list */
+        LIST_ENTRY(conn) flush_entry;
         struct event *flush_timer; /* bounds a closing connection's final flush */
         TAILQ_ENTRY(conn) entry;
 };
@@ -78,6 +79,10 @@ conn_kill(struct conn *c)
         if (c->reservations > 0)
                 queue_release_conn(d->queues, c);
         bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+        if (c->flush_pending) {
+                LIST_REMOVE(c, flush_entry);
+                c->flush_pending = false;
+        }
         TAILQ_REMOVE(&d->conns, c, entry);
         d->nconns--;
         TAILQ_INSERT_TAIL(&d->dead_conns, c, entry);
@@ -239,6 +244,31 @@ conn_flush(struct conn *c)
         }
 }
 
+/*
+ * A batch: one callback's work (a read of pipelined requests, a log
+ * commit waking many getters, a burst of child exits). Each connection
+ * written to during it gets one write at its end, not one per answer.
+ */
+void
+conn_batch_begin(struct corrald *d)
+{
+        d->batch_depth++;
+}
+
+void
+conn_batch_end(struct corrald *d)
+{
+        struct conn *c;
+
+        if (--d->batch_depth > 0)
+                return;
+        while ((c = LIST_FIRST(&d->flush_pending)) != NULL) {
+                LIST_REMOVE(c, flush_entry);
+                c->flush_pending = false;
+                conn_flush(c);
+        }
+}
+
 void
 conn_write(struct conn *c, const void *buf, size_t len)
 {
@@ -261,9 +291,14 @@ conn_write(struct conn *c, const void *buf, size_t len)
                 c->paused = true;
                 bufferevent_disable(c->bev, EV_READ);
         }
-        /* A batch of answers to one read goes out in one write, at the end of the read. */
-        if (!c->in_read)
+        if (c->dead)
+                return;
+        if (c->daemon->batch_depth == 0)
                 conn_flush(c);
+        else if (!c->flush_pending) {
+                c->flush_pending = true;
+                LIST_INSERT_HEAD(&c->daemon->flush_pending, c, flush_entry);
+        }
 }
 
 static void
@@ -481,7 +516,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
                 proto_reader_commit(c->reader, (size_t)n);
         }
         memset(&msg, 0, sizeof msg);
-        c->in_read = true;
+        conn_batch_begin(c->daemon);
         while (!c->dead && !c->closing) {
                 r = proto_reader_next(c->reader, &msg, &err);
                 if (r == 0)
@@ -493,8 +528,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
                 method_dispatch(c->daemon, c, &msg);
                 proto_msg_clear(&msg);
         }
-        c->in_read = false;
-        conn_flush(c);
+        conn_batch_end(c->daemon);
         conn_arm_idle(c);
 }
 

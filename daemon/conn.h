@@ -25,6 +25,9 @@ void conn_free_all(struct corrald *);
 void conn_close_all(struct corrald *);
 /* Queue bytes to the client; drops the connection if it falls too far behind. */
 void conn_write(struct conn *, const void *, size_t);
+/* Around a callback's work: what it writes to each connection goes out in one write at the end. */
+void conn_batch_begin(struct corrald *);
+void conn_batch_end(struct corrald *);
 /*
  * Queue an event to a subscriber: past the subscriber's backlog cap it
  * gets one overflow event and is disconnected.

@@ -351,7 +351,9 @@ corrald_sigchld_cb(evutil_socket_t fd, short what, void *arg)
         /* Signals coalesce: drain, then reap everything that has ended. */
         while (read(fd, si, sizeof si) > 0)
                 ;
+        conn_batch_begin(d);
         process_reap_all(d->processes);
+        conn_batch_end(d);
 }
 
 static void

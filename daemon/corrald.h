@@ -32,6 +32,7 @@ struct cgroups;
 struct conn;
 
 TAILQ_HEAD(conn_list, conn);
+LIST_HEAD(conn_flush_list, conn);
 
 struct corrald_config {
         char *socket_path;
@@ -76,6 +77,9 @@ struct corrald {
         struct conn_list conns;
         struct conn_list dead_conns; /* freed from the loop, never in their own callbacks */
         unsigned nconns;
+        /* conn.c: answers written in a batch go out when the outermost batch ends. */
+        struct conn_flush_list flush_pending;
+        unsigned batch_depth;
         struct event *reap_conns_ev;
         struct event *sig_ev[6];
         int sigchld_fd; /* SIGCHLD's signalfd */

@@ -41,7 +41,11 @@ void queue_free(struct queue *);
 int queue_dir(struct queue_table *, char *buf, size_t len, bool create, char **cause);
 struct qmsg *qmsg_new(uint64_t id, const void *data, size_t len);
 void queue_index(struct queue *, struct qmsg *);
+/* Only reserved and acking messages are indexed by id (and all while the log replays). */
+void queue_unindex(struct queue *, struct qmsg *);
 struct qmsg *queue_lookup(struct queue *, uint64_t id);
+/* After the log's replay: place every message, oldest first, and drop the index. */
+void queue_replay_done(struct queue *);
 /* Make m visible now, or after delay seconds. */
 void queue_place(struct queue *, struct qmsg *, double delay);
 /* Forget m entirely (acked, purged, dead-lettered). */

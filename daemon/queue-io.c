@@ -50,7 +50,6 @@ queue_do_put(struct queue *q, struct request *req, const struct proto_p_queue_pu
                 queue_log_commit(q->log);
                 return;
         }
-        queue_index(q, m);
         queue_place(q, m, pp->delay);
         pk = request_result(req);
         msgpack_pack_map(pk, 1);
@@ -201,7 +200,6 @@ queue_put_internal(struct queue *q, const void *data, size_t len)
                 queue_log_commit(q->log);
                 return 0;
         }
-        queue_index(q, m);
         queue_place(q, m, 0);
         queue_serve(q);
         return 0;
@@ -230,13 +228,14 @@ queue_deliver(struct queue *q, struct qmsg *m, struct request *req)
                 m->when = queue_mono() + q->cfg.visibility_timeout;
                 queue_set_holder(q, m, req->conn);
                 heap_push(&q->reserved, m);
+                queue_index(q, m);
                 queue_arm_timers(q); /* its deadline may be the earliest now */
                 if (q->log != NULL)
                         queue_log_attempt(q->log, m->id, m->attempts);
         } else {
                 /* At least once: the delete may reach the disk after the answer. */
                 if (q->log != NULL)
-                        queue_log_ack(q->log, m->id);
+                        queue_log_ack(q->log, m->id, false);
                 queue_drop(q, m);
                 q->total_acked++;
         }

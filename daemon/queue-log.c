@@ -33,6 +33,7 @@ struct queue_log {
         int fd;             /* -1: restored from a read-only file; reopened on the next write */
         uint64_t size;      /* bytes in the file (all written) */
         uint64_t durable;   /* bytes known to be on disk */
+        bool must_sync;     /* the pending records include one whose answer waits for the disk */
         unsigned char *buf; /* pending records */
         size_t len, cap;
         struct event *flush_ev;
@@ -136,15 +137,17 @@ queue_log_put(struct queue_log *l, const struct qmsg *m)
         memcpy(l->buf + l->len, m->data, m->len);
         l->len += m->len;
         qlog_end(l, at);
+        l->must_sync = true;
 }
 
 void
-queue_log_ack(struct queue_log *l, uint64_t id)
+queue_log_ack(struct queue_log *l, uint64_t id, bool answered_after)
 {
         size_t at = qlog_begin(l, QLOG_ACK, 8);
 
         qlog_u64(l, id);
         qlog_end(l, at);
+        l->must_sync |= answered_after;
 }
 
 void
@@ -222,6 +225,7 @@ qlog_reopen(struct queue_log *l)
 int
 queue_log_flush_now(struct queue_log *l)
 {
+        bool sync;
         int saved;
 
         if (l->len == 0)
@@ -230,11 +234,19 @@ queue_log_flush_now(struct queue_log *l)
                 l->len = 0; /* not written: the caller answers io_error */
                 return -1;
         }
-        if (qlog_write_all(l->fd, l->buf, l->len) == 0 &&
-            (l->queue->cfg.fsync == QUEUE_FSYNC_NEVER || fdatasync(l->fd) == 0)) {
+        /*
+         * batch syncs only when an answer waits for it (a put, an ack):
+         * the other records (removals of gets without ack, attempt counts,
+         * delays) are at-least-once and ride on the next sync.
+         */
+        sync = l->queue->cfg.fsync == QUEUE_FSYNC_ALWAYS ||
+               (l->queue->cfg.fsync == QUEUE_FSYNC_BATCH && l->must_sync);
+        if (qlog_write_all(l->fd, l->buf, l->len) == 0 && (!sync || fdatasync(l->fd) == 0)) {
                 l->size += l->len;
-                l->durable = l->size;
+                if (sync)
+                        l->durable = l->size;
                 l->len = 0;
+                l->must_sync = false;
                 return 0;
         }
         saved = errno;
@@ -243,6 +255,7 @@ queue_log_flush_now(struct queue_log *l)
                 log_error("queue %s: cannot truncate %s after a failed write: %s", l->queue->name,
                           l->path, strerror(errno));
         l->len = 0;
+        l->must_sync = false;
         errno = saved;
         return -1;
 }

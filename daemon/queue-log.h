@@ -2,10 +2,12 @@
  * queue-log.h -- the append-only log of a durable queue.
  *
  * Records (put, ack, attempt count, delay, config) are appended to a
- * pending buffer and written by queue_log_flush(): once per loop turn for
- * fsync=batch (group commit: the puts that arrived together share one
- * fsync, and each is acknowledged only after it), at once for always, and
- * without fsync for never. Each record carries a CRC-32; replay stops at
+ * pending buffer and written by queue_log_flush_now(): once per loop turn
+ * for fsync=batch (group commit: the puts and acks that arrived together
+ * share one fsync, and each is answered only after it; a batch with no
+ * answer waiting, such as the removals of gets without ack, is written
+ * and rides on the next fsync), at once for always, and without fsync
+ * for never. Each record carries a CRC-32; replay stops at
  * the first torn or corrupt record and truncates the file there.
  * Compaction rewrites the live messages to a new file (atomic rename,
  * directory fsync) when most of the log is garbage.
@@ -59,7 +61,8 @@ void queue_log_free(struct queue_log *);
 void queue_log_remove(struct queue_log *);
 
 void queue_log_put(struct queue_log *, const struct qmsg *);
-void queue_log_ack(struct queue_log *, uint64_t id);
+/* A removal; answered_after: an answer waits for it to be on disk (fsync batch syncs then). */
+void queue_log_ack(struct queue_log *, uint64_t id, bool answered_after);
 void queue_log_attempt(struct queue_log *, uint64_t id, uint32_t attempts);
 void queue_log_delay(struct queue_log *, uint64_t id, double visible_wall);
 /* Records are pending: flush them per the queue's fsync policy. */

@@ -62,7 +62,6 @@ queue_dead_letter(struct queue *q, struct qmsg *m)
                 dl->count++;
                 dl->bytes += n->len;
                 dl->total_put++;
-                queue_index(dl, n);
                 queue_place(dl, n, 0);
                 /* The copy is on disk before the original goes: at worst a duplicate. */
                 if (dl->log != NULL) {
@@ -79,7 +78,7 @@ queue_dead_letter(struct queue *q, struct qmsg *m)
                          "queue)",
                          q->name, (unsigned long long)id, m->attempts);
         if (q->log != NULL)
-                queue_log_ack(q->log, id);
+                queue_log_ack(q->log, id, false);
         queue_drop(q, m);
         /* After the drop, so that its counts are the queue's new ones. */
         events_queue(d, q, "queue.dead_lettered", id);
@@ -90,6 +89,7 @@ void
 queue_return(struct queue *q, struct qmsg *m, double delay, bool expired)
 {
         heap_remove(&q->reserved, m);
+        queue_unindex(q, m);
         if (m->holder != NULL)
                 conn_reservations_add(m->holder, -1);
         m->holder = NULL;
@@ -139,7 +139,7 @@ queue_ack_msg(struct queue *q, struct qmsg *m)
         }
         /* Durable: done once the ack is on disk, so an acked message never comes back. */
         m->where = QMSG_ACKING;
-        queue_log_ack(q->log, m->id);
+        queue_log_ack(q->log, m->id, true);
         qpending_add(&queue_priv(q)->acking, m);
         return false;
 }
@@ -179,6 +179,7 @@ queue_take(struct queue *q)
         m->holder = NULL;
         m->holder_process = 0;
         heap_push(&q->reserved, m);
+        queue_index(q, m);
         if (q->log != NULL) {
                 queue_log_attempt(q->log, m->id, m->attempts);
                 queue_log_commit(q->log);
@@ -241,16 +242,18 @@ void
 queue_log_done(struct queue *q, bool ok, int error)
 {
         struct queue_private *qp = queue_priv(q);
+        struct corrald *d = q->table->daemon;
         struct request *req;
         size_t i;
 
+        /* One write per client for the whole batch of answers. */
+        conn_batch_begin(d);
         for (i = 0; i < qp->committing.n; i++) {
                 struct qmsg *m = qp->committing.v[i];
 
                 if (ok) {
                         double delay = m->when;
 
-                        queue_index(q, m);
                         queue_place(q, m, delay);
                 } else {
                         q->count--;
@@ -292,6 +295,7 @@ queue_log_done(struct queue *q, bool ok, int error)
         queue_arm_timers(q);
         queue_serve(q);
         queue_admit(q);
+        conn_batch_end(d);
 }
 
 /* Release the reservations matching (conn, process id). */

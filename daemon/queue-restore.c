@@ -63,17 +63,6 @@ queue_replay(struct queue *q, const struct queue_log_rec *r)
         }
 }
 
-/* After replay: every message is ready or delayed (reservations did not survive). */
-static void
-queue_place_replayed(const struct qmsg *cm, void *arg)
-{
-        struct queue *q = arg;
-        struct qmsg *m = (struct qmsg *)cm;
-        double delay = m->visible_wall > 0 ? m->visible_wall - process_now() : 0;
-
-        queue_place(q, m, delay > 0 ? delay : 0);
-}
-
 static int
 queue_restore_one(struct queue_table *qt, const char *dir, const char *file, char **cause)
 {
@@ -102,7 +91,7 @@ queue_restore_one(struct queue_table *qt, const char *dir, const char *file, cha
                 queue_free(q);
                 return -1;
         }
-        queue_for_each(q, queue_place_replayed, q);
+        queue_replay_done(q);
         queue_arm_timers(q);
         log_info("queue %s restored: %llu messages", q->name, (unsigned long long)q->count);
         return 0;

@@ -154,23 +154,30 @@ queue_noop(void *p)
 {
 }
 
-/* Free a queue and every message it holds. */
+static void
+queue_free_msg(void *m)
+{
+        free(m);
+}
+
+/*
+ * Free a queue and every message it holds. Each message is in exactly one
+ * place: the committing list, the ready or delayed heap, or the id index
+ * (reserved and acking messages, and all of them while the log replays).
+ */
 void
 queue_free(struct queue *q)
 {
         struct queue_private *qp = queue_priv(q);
         size_t i;
 
-        /* Every message is in exactly one of the id index or the committing list. */
         for (i = 0; i < qp->committing.n; i++)
                 free(qp->committing.v[i]);
-        while (q->by_id != NULL) {
-                struct qmsg *m = *(struct qmsg **)q->by_id;
-
-                tdelete(m, &q->by_id, qmsg_cmp_id);
-                free(m);
-        }
-        tdestroy(q->by_id, queue_noop);
+        for (i = 0; i < q->ready.n; i++)
+                free(q->ready.v[i]);
+        for (i = 0; i < q->delayed.n; i++)
+                free(q->delayed.v[i]);
+        tdestroy(q->by_id, queue_free_msg);
         heap_free(&q->ready);
         heap_free(&q->delayed);
         heap_free(&q->reserved);
@@ -287,6 +294,16 @@ queue_index(struct queue *q, struct qmsg *m)
 {
         if (tsearch(m, &q->by_id, qmsg_cmp_id) == NULL)
                 fatalx("out of memory indexing a message");
+        m->indexed = true;
+}
+
+void
+queue_unindex(struct queue *q, struct qmsg *m)
+{
+        if (!m->indexed)
+                return;
+        tdelete(m, &q->by_id, qmsg_cmp_id);
+        m->indexed = false;
 }
 
 struct qmsg *
@@ -321,7 +338,7 @@ queue_place(struct queue *q, struct qmsg *m, double delay)
 void
 queue_drop(struct queue *q, struct qmsg *m)
 {
-        tdelete(m, &q->by_id, qmsg_cmp_id);
+        queue_unindex(q, m);
         q->count--;
         q->bytes -= m->len;
         free(m);
@@ -384,7 +401,7 @@ queue_purge(struct queue *q)
 
         while ((m = heap_pop(&q->ready)) != NULL || (m = heap_pop(&q->delayed)) != NULL) {
                 if (q->log != NULL)
-                        queue_log_ack(q->log, m->id);
+                        queue_log_ack(q->log, m->id, false);
                 queue_drop(q, m);
                 n++;
         }
@@ -436,22 +453,41 @@ queue_delete(struct queue *q)
         queue_free(q);
 }
 
-static void
-queue_visit(const void *node, VISIT which, void *closure)
-{
-        void **args = closure;
-        void (*fn)(const struct qmsg *, void *) = (void (*)(const struct qmsg *, void *))args[0];
-
-        if (which == postorder || which == leaf)
-                fn(*(struct qmsg *const *)node, args[1]);
-}
-
 void
 queue_for_each(struct queue *q, void (*fn)(const struct qmsg *, void *), void *arg)
 {
-        void *args[2] = {(void *)fn, arg};
+        struct queue_private *qp = queue_priv(q);
+        const struct heap *heaps[] = {&q->ready, &q->delayed, &q->reserved};
+        size_t h, i;
 
-        twalk_r(q->by_id, queue_visit, args);
+        for (h = 0; h < sizeof heaps / sizeof heaps[0]; h++)
+                for (i = 0; i < heaps[h]->n; i++)
+                        fn(heaps[h]->v[i], arg);
+        for (i = 0; i < qp->acking.n; i++)
+                fn(qp->acking.v[i], arg);
+}
+
+static void
+queue_visit_replayed(const void *node, VISIT which, void *closure)
+{
+        struct qmsg *m = *(struct qmsg *const *)node;
+        double delay;
+
+        if (which != postorder && which != leaf)
+                return;
+        /* Reservations do not survive a restart: every message is ready or delayed. */
+        m->indexed = false;
+        delay = m->visible_wall > 0 ? m->visible_wall - process_now() : 0;
+        queue_place(closure, m, delay > 0 ? delay : 0);
+}
+
+void
+queue_replay_done(struct queue *q)
+{
+        /* In id order, so that equal priorities come out oldest first. */
+        twalk_r(q->by_id, queue_visit_replayed, q);
+        tdestroy(q->by_id, queue_noop);
+        q->by_id = NULL;
 }
 
 void

@@ -56,6 +56,7 @@ struct qmsg {
         int32_t priority;
         uint32_t attempts;
         uint8_t where;
+        bool indexed;            /* in by_id: reserved, acking, or being replayed */
         double when;             /* delayed: visible at; reserved: deadline (monotonic) */
         double visible_wall;     /* delayed: the same in wall-clock time, for the log */
         size_t hidx;             /* its index in the heap it is in */
@@ -150,7 +151,7 @@ void queue_settle(struct queue *, uint64_t msg_id, bool success, double delay);
 
 /* Called by queue-log.c once a batch is durable (ok) or failed (errno). */
 void queue_log_done(struct queue *, bool ok, int error);
-/* Every live message, in id order (compaction). */
+/* Every live message, in no particular order (compaction). */
 void queue_for_each(struct queue *, void (*fn)(const struct qmsg *, void *), void *arg);
 
 #endif

@@ -26,6 +26,7 @@
 #include "method.h"
 #include "request.h"
 #include "xmalloc.h"
+#include "timer.h"
 
 /* Output above this pauses reading; below the low mark it resumes. */
 #define CONN_OUT_HIGH      (1024 * 1024)
@@ -485,8 +486,7 @@ conn_arm_idle(struct conn *c)
                 bufferevent_set_timeouts(c->bev, NULL, NULL);
                 return;
         }
-        tv.tv_sec = (time_t)t;
-        tv.tv_usec = (suseconds_t)((t - (double)tv.tv_sec) * 1e6);
+        timer_tv(t, &tv);
         bufferevent_set_timeouts(c->bev, &tv, NULL);
 }
 

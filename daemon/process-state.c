@@ -9,8 +9,8 @@
  * (failed with failed_retry_after).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <math.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +31,7 @@
 #include "queue.h"
 #include "stdin-feed.h"
 #include "xmalloc.h"
+#include "timer.h"
 
 struct process_ev {
         int status; /* EXIT, SIGNALED: from waitpid */
@@ -54,17 +55,12 @@ process_timer_cb(evutil_socket_t fd, short what, void *arg)
 static void
 process_timer_arm(struct process *p, double secs)
 {
-        struct timeval tv;
-
         if (p->timer == NULL)
                 p->timer = evtimer_new(p->table->daemon->base, process_timer_cb, p);
         if (p->timer == NULL)
                 fatalx("cannot create a timer");
-        if (secs < 0)
-                secs = 0;
-        tv.tv_sec = (time_t)secs;
-        tv.tv_usec = (suseconds_t)((secs - floor(secs)) * 1e6);
-        evtimer_add(p->timer, &tv);
+        if (timer_arm(p->timer, secs) != 0)
+                fatalx("cannot arm a timer");
 }
 
 static void

@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 #include "queue-internal.h"
 #include "queue.h"
 #include "xmalloc.h"
+#include "timer.h"
 
 /* Ready: lower priority first, then older first. */
 static int
@@ -348,7 +348,6 @@ static void
 queue_timer_arm(struct queue *q, struct event *ev, struct heap *h)
 {
         struct qmsg *m = heap_top(h);
-        struct timeval tv;
         double secs;
 
         if (m == NULL) {
@@ -360,11 +359,7 @@ queue_timer_arm(struct queue *q, struct event *ev, struct heap *h)
                 evtimer_del(ev);
                 return;
         }
-        if (secs < 0)
-                secs = 0;
-        tv.tv_sec = (time_t)secs;
-        tv.tv_usec = (suseconds_t)((secs - floor(secs)) * 1e6) + 1;
-        evtimer_add(ev, &tv);
+        timer_arm(ev, secs);
 }
 
 void

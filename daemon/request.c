@@ -1,5 +1,4 @@
 /* request.c -- answering requests, at once or after a wait. */
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "method.h"
 #include "request.h"
 #include "xmalloc.h"
+#include "timer.h"
 
 struct request *
 request_new(struct corrald *d, struct conn *c, uint32_t msgid, const struct method *m)
@@ -149,12 +149,8 @@ request_park(struct request *req, struct request_waitq *q, double timeout, reque
         TAILQ_INSERT_TAIL(q, req, wait_entry);
         conn_request_parked(req->conn, req);
         if (timeout >= 0) {
-                struct timeval tv;
-
-                tv.tv_sec = (time_t)timeout;
-                tv.tv_usec = (suseconds_t)((timeout - floor(timeout)) * 1e6);
                 req->timer = evtimer_new(d->base, request_timer_cb, req);
-                if (req->timer == NULL || evtimer_add(req->timer, &tv) != 0)
+                if (req->timer == NULL || timer_arm(req->timer, timeout) != 0)
                         fatalx("cannot arm a request timer");
         }
         return 0;

@@ -700,17 +700,9 @@ t_ready_uptime(void)
  * before. A correct daemon passes this on any machine, loaded or not: a
  * timer may fire late, never early.
  *
- * NOTE FOR THE LEAD: this case exposes a daemon bug. process_timer_arm()
- * in daemon/process-state.c (like every evtimer_add in corrald: request
- * timeouts in daemon/request.c too) arms the timer relative to
- * libevent's cached clock, taken when the loop iteration began; the base
- * is made by event_base_new() in daemon/corrald.c with time caching on.
- * So every delay (min_uptime, ready_timeout, restart_delay, grace,
- * failed_retry_after, join timeouts) is cut short by the time the
- * iteration had already spent: here by the many spawns before the timed
- * one. Fix: event_base_update_cache_time(base) before evtimer_add in
- * process_timer_arm (and request_park), or create the base with
- * EVENT_BASE_FLAG_NO_CACHE_TIME.
+ * corrald keeps no cached clock (EVENT_BASE_FLAG_NO_CACHE_TIME) and pads
+ * every timeout by the coarse clock's tick (daemon/timer.c): this case
+ * guards both.
  */
 #define READ_CHUNK 4096 /* libevent's evbuffer_read takes at most this much at a time */
 

@@ -384,6 +384,9 @@ config_daemon_settings(struct corrald *d, const struct config *cfg, bool reload)
                 c->max_waiting = (unsigned)cfg->max_waiting;
         if (cfg->has_max_output)
                 c->max_output = cfg->max_output;
+        /* Lowered on reload: a connection's extra pins go as its next records end. */
+        if (cfg->has_max_pinned)
+                c->max_pinned = (unsigned)cfg->max_pinned;
         if (cfg->has_idle_timeout)
                 c->idle_timeout = cfg->idle_timeout;
         if (reload) {

@@ -306,13 +306,20 @@ config_daemon_key(struct config_parse *cp, const char *key, const char *value)
             {.name = "max_processes_per_uid", .type = PF_UINT, .min = 1, .max = 10000000},
             {.name = "max_waiting", .type = PF_UINT, .min = 1, .max = 1000000},
             {.name = "max_output", .type = PF_UINT, .min = 65536, .max = 1ll << 34},
+            {.name = "max_pinned", .type = PF_UINT, .max = 1000000},
             {.name = "grace", .type = PF_SECONDS, .max = 86400},
             {.name = "idle_timeout", .type = PF_SECONDS, .max = 86400},
         };
-        uint64_t *unums[] = {
-            &cfg->socket_mode,           &cfg->history,         &cfg->max_message,
-            &cfg->queue_max_message,     &cfg->max_connections, &cfg->max_processes,
-            &cfg->max_processes_per_uid, &cfg->max_waiting,     &cfg->max_output};
+        uint64_t *unums[] = {&cfg->socket_mode,
+                             &cfg->history,
+                             &cfg->max_message,
+                             &cfg->queue_max_message,
+                             &cfg->max_connections,
+                             &cfg->max_processes,
+                             &cfg->max_processes_per_uid,
+                             &cfg->max_waiting,
+                             &cfg->max_output,
+                             &cfg->max_pinned};
         double *dnums[] = {&cfg->grace, &cfg->idle_timeout};
         bool *has[] = {&cfg->has_socket_mode,
                        &cfg->has_history,
@@ -323,6 +330,7 @@ config_daemon_key(struct config_parse *cp, const char *key, const char *value)
                        &cfg->has_max_processes_per_uid,
                        &cfg->has_max_waiting,
                        &cfg->has_max_output,
+                       &cfg->has_max_pinned,
                        &cfg->has_grace,
                        &cfg->has_idle_timeout};
         struct proto_error err;

@@ -54,9 +54,10 @@ struct config {
         const char *socket, *state_dir, *log_level, *socket_group;
         uint64_t socket_mode, history, max_message, queue_max_message;
         bool has_socket_mode, has_history, has_max_message, has_queue_max_message;
-        uint64_t max_connections, max_processes, max_processes_per_uid, max_waiting, max_output;
+        uint64_t max_connections, max_processes, max_processes_per_uid, max_waiting, max_output,
+            max_pinned;
         bool has_max_connections, has_max_processes, has_max_processes_per_uid, has_max_waiting,
-            has_max_output;
+            has_max_output, has_max_pinned;
         double grace, idle_timeout;
         bool has_grace, has_idle_timeout;
         struct config_queue *queues;

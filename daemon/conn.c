@@ -21,6 +21,7 @@
 #include "events.h"
 #include "output.h"
 #include "process-table.h"
+#include "process.h"
 #include "queue.h"
 #include "log.h"
 #include "method.h"
@@ -47,13 +48,14 @@ struct conn {
         gid_t *groups; /* the peer's supplementary groups, taken at accept (SO_PEERGROUPS) */
         size_t ngroups;
         struct access_grant grant;
-        bool dead;             /* on the daemon's dead list, to be freed from the loop */
-        bool closing;          /* flushing its last answers */
-        bool paused;           /* reading paused for backpressure */
-        bool subscribed;       /* receives events */
-        unsigned reservations; /* queue messages reserved through this connection */
-        bool following;        /* follows output */
-        bool flush_pending;    /* on the daemon's flush_pending list */
+        bool dead;                /* on the daemon's dead list, to be freed from the loop */
+        bool closing;             /* flushing its last answers */
+        bool paused;              /* reading paused for backpressure */
+        bool subscribed;          /* receives events */
+        unsigned reservations;    /* queue messages reserved through this connection */
+        struct process_pins pins; /* the processes it spawned; ended ones it has not joined */
+        bool following;           /* follows output */
+        bool flush_pending;       /* on the daemon's flush_pending list */
         LIST_ENTRY(conn) flush_entry;
         struct event *flush_timer; /* bounds a closing connection's final flush */
         TAILQ_ENTRY(conn) entry;
@@ -79,6 +81,8 @@ conn_kill(struct conn *c)
         /* Reserved messages go back to their queues at once. */
         if (c->reservations > 0)
                 queue_release_conn(d->queues, c);
+        /* Nobody is left to join them: they become ordinary history. */
+        process_pins_release(&c->pins);
         bufferevent_disable(c->bev, EV_READ | EV_WRITE);
         if (c->flush_pending) {
                 LIST_REMOVE(c, flush_entry);
@@ -119,6 +123,7 @@ conn_new(struct corrald *d, int fd)
         c->daemon = d;
         c->id = next_id++;
         TAILQ_INIT(&c->parked);
+        process_pins_init(&c->pins);
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) == -1) {
                 log_warn("SO_PEERCRED: %s", strerror(errno));
                 c->cred.pid = 0;
@@ -162,6 +167,7 @@ static void
 conn_free(struct conn *c)
 {
         conn_cancel_parked(c);
+        process_pins_release(&c->pins); /* at teardown, not killed first */
         if (c->flush_timer != NULL)
                 event_free(c->flush_timer);
         bufferevent_free(c->bev);
@@ -341,6 +347,12 @@ unsigned
 conn_reservations(const struct conn *c)
 {
         return c->reservations;
+}
+
+struct process_pins *
+conn_pins(struct conn *c)
+{
+        return &c->pins;
 }
 
 void

@@ -54,6 +54,10 @@ unsigned conn_parked_count(const struct conn *);
 void conn_reservations_add(struct conn *, int delta);
 unsigned conn_reservations(const struct conn *);
 
+struct process_pins;
+/* The processes it spawned, pinned for its joins (process-pin.c). */
+struct process_pins *conn_pins(struct conn *);
+
 struct access_grant;
 /* What the peer may do (from the [access] rules at accept or the last reload). */
 const struct access_grant *conn_grant(const struct conn *);

@@ -87,6 +87,7 @@ corrald_config_default(struct corrald_config *c)
         c->default_grace = 10;
         proto_limits_default(&c->limits);
         c->max_waiting = 1024;
+        c->max_pinned = 1024;
         c->max_output = 64 * 1024 * 1024;
         c->max_connections = 1024;
         c->max_processes = 10000;

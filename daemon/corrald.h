@@ -47,6 +47,7 @@ struct corrald_config {
         double default_grace; /* seconds between the stop signal and KILL */
         struct proto_limits limits;
         unsigned max_waiting;           /* requests parked per connection */
+        unsigned max_pinned;            /* ended records pinned for one connection's joins */
         size_t max_output;              /* bytes queued to one client before it is dropped */
         unsigned max_connections;       /* beyond it new clients are refused */
         unsigned max_processes;         /* live processes in all */

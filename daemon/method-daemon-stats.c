@@ -70,9 +70,13 @@ stats_run(struct request *req, const void *params)
                 qcount += q->count;
         }
         getrlimit(RLIMIT_NOFILE, &rl);
-        msgpack_pack_map(pk, 11);
+        msgpack_pack_map(pk, 14);
         stats_pair(pk, "connections", d->nconns, c->max_connections);
         stats_pair(pk, "processes", process_table_live(d->processes), c->max_processes);
+        /* Ended records: evictable history, and those pinned for their spawners' joins. */
+        stats_pair(pk, "history", process_table_history(d->processes), c->history);
+        proto_pack_kv_uint(pk, "pinned", process_table_pinned(d->processes));
+        proto_pack_kv_uint(pk, "max_pinned_per_connection", c->max_pinned);
         stats_pair(pk, "descriptors", stats_fds(d), rl.rlim_cur);
         proto_pack_kv_uint(pk, "max_processes_per_uid", c->max_processes_per_uid);
         proto_pack_kv_uint(pk, "max_waiting_per_connection", c->max_waiting);

@@ -1,4 +1,9 @@
-/* method-process-join.c -- process.join: answer once the process has ended. */
+/*
+ * method-process-join.c -- process.join: answer once the process has
+ * ended. The spawner's join collects the final state: the record is no
+ * longer pinned for it.
+ */
+#include "conn.h"
 #include "corrald.h"
 #include "method.h"
 #include "output.h"
@@ -19,6 +24,9 @@ join_wake(struct request *req, void *arg)
                 output_pack_tail(p->output, pk);
         } else
                 process_pack(p, pk);
+        /* Before request_done, which frees the request. */
+        if (req->conn != NULL)
+                process_unpin(p, conn_pins(req->conn));
         request_done(req);
 }
 

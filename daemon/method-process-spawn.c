@@ -89,6 +89,8 @@ spawn_run(struct request *req, const void *params)
                 return METHOD_DONE;
         }
         ps.owner = req->conn != NULL ? conn_peer_uid(req->conn) : geteuid();
+        /* Its final state is kept for this connection's join (process-pin.c). */
+        ps.pins = req->conn != NULL ? conn_pins(req->conn) : NULL;
         if (method_check_process_limits(req, ps.owner) != 0)
                 return METHOD_DONE;
         /*

@@ -333,12 +333,12 @@ pool_start_worker(struct pool *pool, unsigned index, struct proto_error *err)
         sp.nenv = strv_len((const char *const *)pool->replicas.env);
         sp.cwd = pool->replicas.cwd;
         snprintf(name, sizeof name, "%s.%u", pool->name, index);
+        memset(&ps, 0, sizeof ps); /* no pins: replicas belong to the pool */
         ps.sp = &sp;
         ps.pool = pool;
         ps.name = name;
         ps.extra_env = (const char *const *)env;
         ps.worker_index = (int)index;
-        ps.privs = NULL;
         ps.owner = pool->owner;
         p = process_new(pool->table->daemon->processes, &ps, err);
         strv_free(env);

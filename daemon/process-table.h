@@ -16,6 +16,7 @@ struct process_table {
         struct process_list ended;      /* evictable ended records, oldest first */
         void *by_id, *by_pid, *by_name; /* tsearch trees of struct process * */
         unsigned count, live, running, ended_count;
+        unsigned pinned; /* ended records pinned by connections, not in ended_count */
         uint64_t next_id;
         uint64_t next_seq;
         struct event *trim_ev; /* evicts old records from the loop, never mid-transition */
@@ -29,6 +30,16 @@ void process_register(struct process_table *, struct process *);
 /* Entering or leaving a final state: joins, dependents, history. */
 void process_ended(struct process_table *, struct process *);
 void process_revived(struct process_table *, struct process *);
+/* Make an ended record evictable, as the history's newest. */
+void process_history_add(struct process_table *, struct process *);
+/* Pinning (process-pin.c): p follows its life on its spawner's lists. */
+void process_pin_attach(struct process *, struct process_pins *);
+void process_pin_ended(struct process *);
+void process_pin_revived(struct process *);
+/* Unpin the oldest ended records of pins beyond max_pinned. */
+void process_pins_bound(struct process_table *, struct process_pins *);
+/* Off its spawner's lists without entering the history (the record is freed). */
+void process_pin_drop(struct process *);
 /* Run p's program now; 0, or -1 with err (spawn_failed) and errno. */
 int process_exec(struct process *, struct proto_error *err);
 /* The record just started a run (pid known): bookkeeping and state. */

@@ -99,6 +99,9 @@ process_noop_free(void *p)
 void
 process_free(struct process *p)
 {
+        /* Its spawner's list must not keep a pointer to it. */
+        if (p->pins != NULL)
+                process_pin_drop(p);
         if (p->timer != NULL)
                 event_free(p->timer);
         stdin_feed_free(p->feed);
@@ -154,6 +157,18 @@ process_table_owned(const struct process_table *t, uid_t uid)
                         n++;
         }
         return n;
+}
+
+unsigned
+process_table_history(const struct process_table *t)
+{
+        return t->ended_count;
+}
+
+unsigned
+process_table_pinned(const struct process_table *t)
+{
+        return t->pinned;
 }
 
 unsigned
@@ -527,6 +542,9 @@ process_new(struct process_table *t, const struct process_spec *ps, struct proto
         }
         p->name = name != NULL ? xstrdup(name) : process_default_name(t, sp->argv[0], p->id);
         process_register(t, p);
+        /* Before it can end: a cancelled record ends right here. */
+        if (ps->pins != NULL)
+                process_pin_attach(p, ps->pins);
         if (now)
                 process_launched(p);
         else if (failed_dep != NULL)
@@ -566,18 +584,33 @@ process_trim_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-process_ended(struct process_table *t, struct process *p)
+process_history_add(struct process_table *t, struct process *p)
 {
-        t->live--;
-        p->ended_at = process_now();
-        stdin_feed_free(p->feed);
-        p->feed = NULL;
         TAILQ_INSERT_TAIL(&t->ended, p, ended_entry);
         p->in_ended = true;
         t->ended_count++;
         if (t->ended_count > t->daemon->config.history)
                 event_active(t->trim_ev, EV_TIMEOUT, 0);
+}
+
+void
+process_ended(struct process_table *t, struct process *p)
+{
+        /* Still valid after the joins: a connection is only freed from the loop. */
+        struct process_pins *pins = p->pins;
+
+        t->live--;
+        p->ended_at = process_now();
+        stdin_feed_free(p->feed);
+        p->feed = NULL;
+        if (pins != NULL)
+                process_pin_ended(p);
+        else
+                process_history_add(t, p);
         request_waitq_wake(&p->waiters, p);
+        /* After the joins: the spawner's own join has just unpinned p. */
+        if (pins != NULL)
+                process_pins_bound(t, pins);
         process_wake_dependents(p);
         if (t->daemon->stopping && t->live == 0)
                 corrald_check_stopped(t->daemon);
@@ -591,7 +624,8 @@ process_revived(struct process_table *t, struct process *p)
                 TAILQ_REMOVE(&t->ended, p, ended_entry);
                 p->in_ended = false;
                 t->ended_count--;
-        }
+        } else if (p->pin_ended)
+                process_pin_revived(p);
 }
 
 static const char *const process_state_names[PROCESS_STATE_COUNT] = {

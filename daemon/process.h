@@ -1,12 +1,14 @@
 /*
  * process.h -- supervised process records and the table that owns them.
  *
- * The table owns every record: live ones, and ended ones up to the
- * history bound (oldest evicted first). A record keeps its id and name
- * across restarts. It moves through a state machine (process-state.c)
- * driven by events: start, exit, signal death, readiness, timer expiry,
- * terminate, restart, cancellation. Each member of a pool holds one of
- * its slots while starting, running, stopping or backing off.
+ * The table owns every record: live ones, ended ones up to the history
+ * bound (oldest evicted first), and ended ones pinned for the connection
+ * that spawned them until it joins them or closes (process-pin.c). A
+ * record keeps its id and name across restarts. It moves through a state
+ * machine (process-state.c) driven by events: start, exit, signal death,
+ * readiness, timer expiry, terminate, restart, cancellation. Each member
+ * of a pool holds one of its slots while starting, running, stopping or
+ * backing off.
  */
 #ifndef CORRAL_PROCESS_H
 #define CORRAL_PROCESS_H
@@ -28,6 +30,7 @@ struct pool;
 struct stdin_feed;
 struct output;
 struct output_config;
+struct process_pins;
 struct spawn_privs;
 
 enum process_state {
@@ -107,6 +110,8 @@ struct process {
         struct output *output;     /* stdout and stderr, and the buffered lines */
         struct spawn_privs *privs; /* who it runs as, if not its pool's settings (owned) */
         uid_t owner;               /* the client that spawned it (corrald's uid for its own) */
+        struct process_pins *pins; /* its spawning connection's, until joined or closed */
+        bool pin_ended;            /* on pins->ended (pinned), else on pins->live */
 
         uint64_t *after; /* ids it waits for; 0 once satisfied */
         unsigned nafter;
@@ -119,9 +124,29 @@ struct process {
         TAILQ_ENTRY(process) ended_entry;   /* the table's ended list */
         TAILQ_ENTRY(process) pool_entry;    /* its pool's members */
         TAILQ_ENTRY(process) pending_entry; /* its pool's pending queue */
+        TAILQ_ENTRY(process) pin_entry;     /* pins->live or pins->ended */
 };
 
 TAILQ_HEAD(process_list, process);
+
+/*
+ * The records one connection spawned (process.spawn), so that its join
+ * never misses their final state: ended ones it has not joined are
+ * pinned, kept out of the history's eviction, at most max_pinned of them
+ * (the oldest pin goes first). Embedded in the connection; the lists
+ * hold no reference the record does not hold back (p->pins).
+ */
+struct process_pins {
+        struct process_list live;  /* not ended (again) yet */
+        struct process_list ended; /* pinned, in the order they ended */
+        unsigned nended;
+};
+
+void process_pins_init(struct process_pins *);
+/* The connection closes: its pinned records become the history's newest. */
+void process_pins_release(struct process_pins *);
+/* by collected p's final state (process.join): unpin p if by spawned it. */
+void process_unpin(struct process *, const struct process_pins *by);
 
 struct process_table *process_table_new(struct corrald *);
 void process_table_free(struct process_table *);
@@ -130,6 +155,9 @@ unsigned process_table_live(const struct process_table *);
 unsigned process_table_running(const struct process_table *);
 /* Live processes a client spawned. */
 unsigned process_table_owned(const struct process_table *, uid_t);
+/* Ended records in the history (evictable), and pinned ones (not). */
+unsigned process_table_history(const struct process_table *);
+unsigned process_table_pinned(const struct process_table *);
 struct process_list *process_table_list(struct process_table *);
 
 /* Look up by id or by name (the newest with that name); NULL if none. */
@@ -148,6 +176,7 @@ struct process_spec {
         int worker_index;
         struct spawn_privs *privs; /* given to the process (process_new always takes it), or NULL */
         uid_t owner;
+        struct process_pins *pins; /* the spawning connection's (process.spawn), or NULL */
 };
 
 /*

@@ -91,6 +91,7 @@ t_check_all_keys(void)
                   "grace = 2s\n"
                   "max_message = 1M\n"
                   "queue_max_message = 64K\n"
+                  "max_pinned = 64\n"
                   "\n"
                   "[queue:dead]\n"
                   "[queue:jobs]\n"
@@ -231,6 +232,8 @@ t_error_bad_number(void)
             {"[queue:q]\nmax_attempts = 1.5\n", "max_attempts", "[queue:q] max_attempts"},
             {"[daemon]\nhistory = lots\n", "history", "[daemon] history"},
             {"[daemon]\nsocket_mode = 0999\n", "socket_mode", "[daemon] socket_mode"},
+            {"[daemon]\nmax_pinned = -1\n", "max_pinned", "[daemon] max_pinned"},
+            {"[daemon]\nmax_pinned = 2000000\n", "max_pinned", "[daemon] max_pinned"},
         };
 
         setup_dir();
@@ -675,7 +678,26 @@ t_startup_settings(void)
         finish();
 }
 
-/* [daemon] grace, history, max_message, queue_max_message apply; the command line wins. */
+/* daemon.stats' max_pinned_per_connection. */
+static uint64_t
+stats_max_pinned(void)
+{
+        struct corral_result res;
+        const msgpack_object *v;
+        uint64_t n;
+
+        T_OK(corral_call(c, "daemon.stats", NULL, 0, &res, &err), &err);
+        v = obj_get(&res.obj, "max_pinned_per_connection");
+        T_ASSERT(v != NULL && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER);
+        n = v->via.u64;
+        corral_result_free(&res);
+        return n;
+}
+
+/*
+ * [daemon] grace, history, max_message, queue_max_message, max_pinned
+ * apply; the command line wins.
+ */
 static void
 t_daemon_settings(void)
 {
@@ -688,8 +710,9 @@ t_daemon_settings(void)
 
         setup_dir();
         cfg_write(conf, "[daemon]\ngrace = 3s\nhistory = 2\nmax_message = 64K\n"
-                        "queue_max_message = 2K\n");
+                        "queue_max_message = 2K\nmax_pinned = 3\n");
         start();
+        T_EQ_INT(stats_max_pinned(), 3);
         memset(&p, 0, sizeof p);
         T_OK(corral_pool_info(c, "default", &p, &err), &err);
         T_ASSERTF(p.defaults.grace == 3.0, "default grace %g, expected 3 ([daemon] grace)",
@@ -733,6 +756,11 @@ t_daemon_settings(void)
                 corral_close(c2);
         }
         T_OK(corral_ping(c, &err), &err);
+        /* max_pinned changes on reload (0: nothing is pinned). */
+        cfg_write(conf, "[daemon]\ngrace = 3s\nhistory = 2\nmax_message = 64K\n"
+                        "queue_max_message = 2K\nmax_pinned = 0\n");
+        T_OK(cfg_reload(c, &err), &err);
+        T_EQ_INT(stats_max_pinned(), 0);
         finish();
 
         /* The command line wins over the file. */

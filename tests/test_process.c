@@ -996,6 +996,261 @@ t_signal_group(void)
         teardown();
 }
 
+/* ---- pinned records: a spawner's join never misses its child's end ------ */
+
+/* corrald --history HISTORY, and [daemon] max_pinned = MAX_PINNED unless it is negative. */
+static void
+setup_pinning(const char *history, int max_pinned)
+{
+        const char *args[] = {"--history", history, NULL, NULL, NULL};
+        char conf[512];
+        FILE *f;
+
+        h = harness_new();
+        if (max_pinned >= 0) {
+                snprintf(conf, sizeof conf, "%s", harness_path(h, "corrald.conf"));
+                f = fopen(conf, "w");
+                T_ASSERT(f != NULL);
+                fprintf(f, "[daemon]\nmax_pinned = %d\n", max_pinned);
+                T_ASSERT(fclose(f) == 0);
+                args[2] = "--config";
+                args[3] = conf;
+        }
+        harness_launch(h, args);
+        c = harness_connect(h);
+}
+
+/* A number of daemon.stats: key, or key.sub. */
+static uint64_t
+stats_get(const char *key, const char *sub)
+{
+        struct corral_result res;
+        const msgpack_object *v;
+        uint64_t n;
+
+        T_OK(corral_call(c, "daemon.stats", NULL, 0, &res, &err), &err);
+        v = obj_get(&res.obj, key);
+        if (v != NULL && sub != NULL)
+                v = obj_get(v, sub);
+        T_ASSERTF(v != NULL && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER,
+                  "daemon.stats has no number %s%s%s", key, sub != NULL ? "." : "",
+                  sub != NULL ? sub : "");
+        n = v->via.u64;
+        corral_result_free(&res);
+        return n;
+}
+
+struct pin_probe {
+        struct corral *conn;
+        uint64_t id;
+};
+
+/* The record is in a final state, seen through process.info (never a join). */
+static bool
+record_ended(void *arg)
+{
+        struct pin_probe *pp = arg;
+        struct corral_process r;
+        bool ended;
+
+        T_OK(corral_info(pp->conn, target_id(pp->id), &r, &err), &err);
+        ended = r.ended_at > 0;
+        corral_process_clear(&r);
+        return ended;
+}
+
+static void
+wait_record_ended(struct corral *conn, uint64_t id)
+{
+        struct pin_probe pp = {conn, id};
+
+        T_ASSERTF(wait_until(record_ended, &pp, JOIN_WAIT), "process %llu did not end",
+                  (unsigned long long)id);
+}
+
+static bool
+record_gone(void *arg)
+{
+        struct pin_probe *pp = arg;
+        struct corral_process r;
+
+        if (corral_info(pp->conn, target_id(pp->id), &r, &err) != 0)
+                return strcmp(err.code, "not_found") == 0;
+        corral_process_clear(&r);
+        return false;
+}
+
+static bool
+nothing_pinned(void *arg)
+{
+        return stats_get("pinned", NULL) == 0;
+}
+
+/* n processes spawned and joined through conn: n records enter the history. */
+static void
+churn(struct corral *conn, int n)
+{
+        const char *argv[] = {HELPER_PATH, "exit", "0", NULL};
+        struct corral_process p, j;
+
+        for (int i = 0; i < n; i++) {
+                spawn_simple(conn, argv, NULL, &p);
+                T_OK(corral_join(conn, target_id(p.id), JOIN_WAIT, &j, &err), &err);
+                corral_process_clear(&j);
+                corral_process_clear(&p);
+        }
+}
+
+/* Twelve other processes end after it, history 5: its spawner's join still gets exit 7. */
+static void
+t_pin_join_after_history(void)
+{
+        const char *args[] = {"exit", "7", NULL};
+        struct corral_process p, j;
+        struct corral *b;
+
+        setup_pinning("5", -1);
+        b = harness_connect(h);
+        spawn_helper(&p, NULL, args);
+        wait_record_ended(c, p.id);
+        T_EQ_INT(stats_get("pinned", NULL), 1);
+        T_EQ_INT(stats_get("max_pinned_per_connection", NULL), 1024);
+        churn(b, 12);
+        T_EQ_INT(stats_get("history", "used"), 5);
+        T_EQ_INT(stats_get("history", "limit"), 5);
+        /* Another connection's join sees it too, and leaves it pinned. */
+        T_OK(corral_join(b, target_id(p.id), 0, &j, &err), &err);
+        T_EQ_INT(j.exit_code, 7);
+        corral_process_clear(&j);
+        T_EQ_INT(stats_get("pinned", NULL), 1);
+        /* The spawner's join collects it... */
+        join_ok(target_id(p.id), &j);
+        T_EQ_STR(j.state, "exited");
+        T_EQ_INT(j.exit_code, 7);
+        corral_process_clear(&j);
+        T_EQ_INT(stats_get("pinned", NULL), 0);
+        /* ...and it is ordinary history, the newest: five more endings evict it. */
+        churn(b, 4);
+        T_OK(corral_info(c, target_id(p.id), &j, &err), &err);
+        corral_process_clear(&j);
+        churn(b, 1);
+        T_ERR(corral_join(c, target_id(p.id), 0, &j, &err), &err, "not_found");
+        corral_process_clear(&p);
+        corral_close(b);
+        teardown();
+}
+
+/* The spawner closes: its pins become ordinary history, evicted oldest first. */
+static void
+t_pin_released_on_close(void)
+{
+        const char *argv[] = {HELPER_PATH, "exit", "7", NULL};
+        struct corral_process p, j;
+        struct corral *a;
+
+        setup_pinning("5", -1);
+        a = harness_connect(h);
+        spawn_simple(a, argv, NULL, &p);
+        wait_record_ended(a, p.id);
+        churn(c, 6);
+        T_OK(corral_info(c, target_id(p.id), &j, &err), &err);
+        T_EQ_INT(j.exit_code, 7);
+        corral_process_clear(&j);
+        corral_close(a);
+        T_ASSERTF(wait_until(nothing_pinned, NULL, JOIN_WAIT),
+                  "still pinned after its spawner left");
+        churn(c, 4);
+        T_OK(corral_info(c, target_id(p.id), &j, &err), &err);
+        corral_process_clear(&j);
+        churn(c, 1);
+        T_ERR(corral_join(c, target_id(p.id), 0, &j, &err), &err, "not_found");
+        corral_process_clear(&p);
+        teardown();
+}
+
+/* max_pinned = 2: a third record that ends releases the oldest pin (history 0: evicted). */
+static void
+t_pin_bound(void)
+{
+        struct corral_process p[3], j;
+        char code[3][4];
+
+        setup_pinning("0", 2);
+        T_EQ_INT(stats_get("max_pinned_per_connection", NULL), 2);
+        for (int i = 0; i < 3; i++) {
+                const char *args[] = {"exit", code[i], NULL};
+
+                snprintf(code[i], sizeof code[i], "%d", i + 1);
+                spawn_helper(&p[i], NULL, args);
+                wait_record_ended(c, p[i].id);
+                T_EQ_INT(stats_get("pinned", NULL), i < 2 ? i + 1 : 2);
+        }
+        T_ERR(corral_join(c, target_id(p[0].id), 0, &j, &err), &err, "not_found");
+        for (int i = 1; i < 3; i++) {
+                join_ok(target_id(p[i].id), &j);
+                T_EQ_INT(j.exit_code, i + 1);
+                corral_process_clear(&j);
+        }
+        T_EQ_INT(stats_get("pinned", NULL), 0);
+        T_EQ_INT(stats_get("history", "used"), 0);
+        for (int i = 0; i < 3; i++)
+                corral_process_clear(&p[i]);
+        teardown();
+}
+
+/* max_pinned = 0 turns pinning off: with history 0 the record goes as it ends. */
+static void
+t_pin_disabled(void)
+{
+        const char *args[] = {"exit", "7", NULL};
+        struct corral_process p, j;
+        struct pin_probe pp;
+
+        setup_pinning("0", 0);
+        spawn_helper(&p, NULL, args);
+        pp.conn = c;
+        pp.id = p.id;
+        T_ASSERTF(wait_until(record_gone, &pp, JOIN_WAIT), "the record was kept");
+        T_ERR(corral_join(c, target_id(p.id), 0, &j, &err), &err, "not_found");
+        T_EQ_INT(stats_get("pinned", NULL), 0);
+        corral_process_clear(&p);
+        teardown();
+}
+
+/* Started again by another client, deleted pool: still the spawner's, pinned when it ends. */
+static void
+t_pin_restart_pool_delete(void)
+{
+        const char *argv[] = {HELPER_PATH, "exit", "7", NULL};
+        struct corral_spawn_opts o;
+        struct corral_process p, j;
+        struct corral *b;
+
+        setup_pinning("3", -1);
+        b = harness_connect(h);
+        memset(&o, 0, sizeof o);
+        o.argv = argv;
+        o.pool = "pinpool";
+        T_OK(corral_spawn(c, &o, &p, &err), &err);
+        wait_record_ended(c, p.id);
+        T_EQ_INT(stats_get("pinned", NULL), 1);
+        T_OK(corral_start(b, target_id(p.id), false, &j, &err), &err);
+        corral_process_clear(&j);
+        wait_record_ended(c, p.id);
+        T_EQ_INT(stats_get("pinned", NULL), 1);
+        T_OK(corral_pool_delete(b, "pinpool", &err), &err);
+        churn(b, 5);
+        join_ok(target_id(p.id), &j);
+        T_EQ_INT(j.exit_code, 7);
+        T_EQ_INT(j.restarts, 1);
+        T_EQ_STR(j.pool, "pinpool");
+        corral_process_clear(&j);
+        T_EQ_INT(stats_get("pinned", NULL), 0);
+        corral_process_clear(&p);
+        corral_close(b);
+        teardown();
+}
+
 static const struct test_case cases[] = {
     TEST_CASE(spawn_exit_codes),
     TEST_CASE(signal_deaths),
@@ -1019,6 +1274,11 @@ static const struct test_case cases[] = {
     TEST_CASE(list_info),
     TEST_CASE(signal),
     TEST_CASE(signal_group),
+    TEST_CASE(pin_join_after_history),
+    TEST_CASE(pin_released_on_close),
+    TEST_CASE(pin_bound),
+    TEST_CASE(pin_disabled),
+    TEST_CASE(pin_restart_pool_delete),
 };
 
 int

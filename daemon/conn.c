@@ -58,10 +58,13 @@ struct conn {
         bool flush_pending;       /* on the daemon's flush_pending list */
         LIST_ENTRY(conn) flush_entry;
         struct event *flush_timer; /* bounds a closing connection's final flush */
+        struct event *deadline;    /* bounds the time to finish a started message */
+        bool partial;              /* deadline armed for the message in progress */
         TAILQ_ENTRY(conn) entry;
 };
 
 static void conn_read_cb(struct bufferevent *, void *);
+static void conn_disarm_deadline(struct conn *);
 static void conn_write_cb(struct bufferevent *, void *);
 static void conn_event_cb(struct bufferevent *, short, void *);
 
@@ -170,6 +173,8 @@ conn_free(struct conn *c)
         process_pins_release(&c->pins); /* at teardown, not killed first */
         if (c->flush_timer != NULL)
                 event_free(c->flush_timer);
+        if (c->deadline != NULL)
+                event_free(c->deadline);
         bufferevent_free(c->bev);
         proto_reader_free(c->reader);
         access_grant_clear(&c->grant);
@@ -297,6 +302,8 @@ conn_write(struct conn *c, const void *buf, size_t len)
         } else if (pending > CONN_OUT_HIGH && !c->paused && !c->closing) {
                 c->paused = true;
                 bufferevent_disable(c->bev, EV_READ);
+                /* Its unread bytes wait on us, not on the client. */
+                conn_disarm_deadline(c);
         }
         if (c->dead)
                 return;
@@ -482,24 +489,50 @@ conn_fail(struct conn *c, const struct proto_msg *msg, const struct proto_error 
         conn_close_after_flush(c);
 }
 
+static void
+conn_disarm_deadline(struct conn *c)
+{
+        if (c->deadline != NULL)
+                evtimer_del(c->deadline);
+        c->partial = false;
+}
+
+static void
+conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct conn *c = arg;
+
+        log_info("conn %llu: a message still unfinished %gs after its first byte; dropping it",
+                 (unsigned long long)c->id, c->daemon->config.idle_timeout);
+        conn_kill(c);
+}
+
 /*
- * A client that sent part of a message and stopped gets idle_timeout to
- * send the rest: otherwise it holds a buffer and a descriptor forever.
+ * A message must arrive whole within idle_timeout of its first byte: a
+ * client that sends half a message and waits, or trickles it a byte at
+ * a time (slowloris), would hold a buffer and a descriptor forever. The
+ * deadline is per message: pipelined messages that keep completing each
+ * get their own.
  */
 static void
-conn_arm_idle(struct conn *c)
+conn_arm_deadline(struct conn *c, bool progressed)
 {
-        struct timeval tv;
         double t = c->daemon->config.idle_timeout;
 
         if (c->dead || c->closing)
                 return;
         if (proto_reader_pending(c->reader) == 0 || t <= 0) {
-                bufferevent_set_timeouts(c->bev, NULL, NULL);
+                conn_disarm_deadline(c);
                 return;
         }
-        timer_tv(t, &tv);
-        bufferevent_set_timeouts(c->bev, &tv, NULL);
+        if (c->partial && !progressed)
+                return; /* still the same message: its deadline stands */
+        if (c->deadline == NULL &&
+            (c->deadline = evtimer_new(c->daemon->base, conn_deadline_cb, c)) == NULL)
+                fatalx("cannot create a timer");
+        if (timer_arm(c->deadline, t) != 0)
+                fatalx("cannot arm a timer");
+        c->partial = true;
 }
 
 static void
@@ -509,6 +542,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
         struct evbuffer *in = bufferevent_get_input(bev);
         struct proto_msg msg;
         struct proto_error err;
+        bool progressed = false;
         int r;
 
         while (evbuffer_get_length(in) > 0) {
@@ -539,9 +573,10 @@ conn_read_cb(struct bufferevent *bev, void *arg)
                 }
                 method_dispatch(c->daemon, c, &msg);
                 proto_msg_clear(&msg);
+                progressed = true;
         }
         conn_batch_end(c->daemon);
-        conn_arm_idle(c);
+        conn_arm_deadline(c, progressed);
 }
 
 static void
@@ -569,12 +604,6 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
         struct conn *c = arg;
 
-        if (what & BEV_EVENT_TIMEOUT) {
-                log_info("conn %llu: half a message and nothing more for %gs; dropping it",
-                         (unsigned long long)c->id, c->daemon->config.idle_timeout);
-                conn_kill(c);
-                return;
-        }
         if (what & BEV_EVENT_ERROR) {
                 log_debug("conn %llu: %s", (unsigned long long)c->id,
                           evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));

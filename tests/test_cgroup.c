@@ -117,7 +117,7 @@ t_terminate_kills_escaped_grandchild(void)
         struct corral_spawn_opts o;
         struct corral_process p;
         struct corral_terminate_opts to = {.signal = 0, .grace = 0.5, .wait = true};
-        char script[512], *pidtext;
+        char script[2048], *pidtext;
         const char *argv[] = {"/bin/sh", "-c", script, NULL};
         long gc;
         uint64_t id;
@@ -127,9 +127,11 @@ t_terminate_kills_escaped_grandchild(void)
         h = harness_new();
         harness_launch(h, NULL);
         c = harness_connect(h);
+        /* Written aside and renamed: the test must never read a half-written file. */
         snprintf(script, sizeof script,
-                 "setsid /bin/sh -c 'trap \"\" TERM; echo $$ > %s; exec sleep 60' & exec sleep 60",
-                 harness_path(h, "gc.pid"));
+                 "setsid /bin/sh -c 'trap \"\" TERM; echo $$ > %s.tmp && mv %s.tmp %s; "
+                 "exec sleep 60' & exec sleep 60",
+                 harness_path(h, "gc.pid"), harness_path(h, "gc.pid"), harness_path(h, "gc.pid"));
         memset(&o, 0, sizeof o);
         o.argv = argv;
         T_OK(corral_spawn(c, &o, &p, &err), &err);

@@ -153,51 +153,76 @@ t_max_connections(void)
         teardown();
 }
 
-/* Half a message then silence: dropped after idle_timeout; silence alone is fine. */
+/*
+ * A message must arrive whole within idle_timeout of its first byte: half
+ * a message then silence is dropped, and so is one trickled a byte at a
+ * time (slowloris). Silence between messages is fine, and so are
+ * pipelined messages that keep completing, however long the stream.
+ */
 static void
 t_idle_timeout(void)
 {
         static const char ping[] = "\x94\x00\x07\xab"
                                    "daemon.ping\x90";
-        struct raw *quiet, *silent, *half, *trickle;
+        const size_t len = sizeof ping - 1, cut = 6;
+        struct raw *quiet, *silent, *half, *trickle, *stream;
+        char buf[2 * sizeof ping];
+        bool closed = false;
         double t0, took;
+        size_t sent;
 
-        setup("idle_timeout = 0.5\n");
+        setup("idle_timeout = 1\n");
         quiet = raw_connect(h->sock);
         SEC_OK(quiet, &m, "daemon.ping", NULL); /* a whole message, then nothing */
         silent = raw_connect(h->sock);          /* nothing at all */
         half = raw_connect(h->sock);
         t0 = now_mono();
-        T_ASSERT(raw_send(half, ping, 6));
-        T_ASSERTF(raw_wait_closed(half, 5), "a half message was kept past idle_timeout");
+        T_ASSERT(raw_send(half, ping, cut));
+        T_ASSERTF(raw_wait_closed(half, 10), "a half message was kept past idle_timeout");
         took = now_mono() - t0;
-        T_ASSERTF(took >= 0.4 && took < 4.0, "dropped after %.2f s, idle_timeout is 0.5", took);
-        T_ASSERT(sec_log_has(h, "half a message"));
-        /* Bytes that keep coming are no silence. */
+        T_ASSERTF(took >= 0.9 && took < 10, "dropped after %.2f s, idle_timeout is 1", took);
+        T_ASSERT(sec_log_has(h, "unfinished"));
+        /* Bytes that keep coming slowly do not keep a message alive: 8 s for 16 bytes. */
         trickle = raw_connect(h->sock);
-        for (size_t i = 0; i < sizeof ping - 1; i += 4) {
-                T_ASSERT(
-                    raw_send(trickle, ping + i, sizeof ping - 1 - i < 4 ? sizeof ping - 1 - i : 4));
-                sleep_s(0.2);
+        t0 = now_mono();
+        for (sent = 0; sent < len && !closed; sent++) {
+                T_ASSERT(raw_send(trickle, ping + sent, 1));
+                closed = raw_wait_closed(trickle, 0.5);
         }
-        raw_response(trickle, SEC_WAIT, &m);
-        T_EQ_INT(resp_msgid(&m.data), 7);
-        T_ASSERT(resp_error(&m.data) == NULL);
-        sleep_s(1.0);
+        took = now_mono() - t0;
+        T_ASSERTF(closed, "a message trickled over %.1f s was kept (idle_timeout is 1)", took);
+        T_ASSERTF(took >= 0.9, "trickle dropped after %.2f s, idle_timeout is 1", took);
+        /* Pipelined messages, each cut across two writes, over longer than the deadline. */
+        stream = raw_connect(h->sock);
+        T_ASSERT(raw_send(stream, ping, cut));
+        for (int k = 0; k < 15; k++) {
+                sleep_s(0.1);
+                memcpy(buf, ping + cut, len - cut);
+                memcpy(buf + len - cut, ping, k < 14 ? cut : 0);
+                T_ASSERT(raw_send(stream, buf, len - cut + (k < 14 ? cut : 0)));
+        }
+        for (int k = 0; k < 15; k++) {
+                raw_response(stream, SEC_WAIT, &m);
+                T_EQ_INT(resp_msgid(&m.data), 7);
+                T_ASSERT(resp_error(&m.data) == NULL);
+        }
+        sleep_s(1.5);
         SEC_OK(quiet, &m, "daemon.ping", NULL);
         SEC_OK(silent, &m, "daemon.ping", NULL);
+        SEC_OK(stream, &m, "daemon.ping", NULL);
         SEC_OK(root, &m, "daemon.stats", NULL);
         {
                 const msgpack_object *v = obj_get(resp_result(&m.data), "idle_timeout");
 
                 T_ASSERT(v != NULL &&
                          (v->type == MSGPACK_OBJECT_FLOAT64 || v->type == MSGPACK_OBJECT_FLOAT32));
-                T_ASSERT(v->via.f64 == 0.5);
+                T_ASSERT(v->via.f64 == 1.0);
         }
         raw_close(quiet);
         raw_close(silent);
         raw_close(half);
         raw_close(trickle);
+        raw_close(stream);
         teardown();
 }
 

@@ -40,7 +40,8 @@ TAILQ_HEAD(request_list, request);
 struct conn {
         struct corrald *daemon;
         uint64_t id;
-        struct bufferevent *bev;
+        struct bufferevent *bev; /* output: queued answers, EV_WRITE while they wait */
+        struct event *rev;       /* input: read straight into the reader's buffer */
         struct proto_reader *reader;
         struct request_list parked;
         unsigned nparked;
@@ -63,7 +64,8 @@ struct conn {
         TAILQ_ENTRY(conn) entry;
 };
 
-static void conn_read_cb(struct bufferevent *, void *);
+static void conn_read_cb(evutil_socket_t, short, void *);
+static void conn_process(struct conn *);
 static void conn_disarm_deadline(struct conn *);
 static void conn_write_cb(struct bufferevent *, void *);
 static void conn_event_cb(struct bufferevent *, short, void *);
@@ -86,7 +88,8 @@ conn_kill(struct conn *c)
                 queue_release_conn(d->queues, c);
         /* Nobody is left to join them: they become ordinary history. */
         process_pins_release(&c->pins);
-        bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+        event_del(c->rev);
+        bufferevent_disable(c->bev, EV_WRITE);
         if (c->flush_pending) {
                 LIST_REMOVE(c, flush_entry);
                 c->flush_pending = false;
@@ -139,13 +142,21 @@ conn_new(struct corrald *d, int fd)
         c->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
         if (c->reader == NULL || c->bev == NULL)
                 fatalx("cannot set up a connection");
-        bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+        /*
+         * Reads bypass the bufferevent: its evbuffer_read costs a FIONREAD
+         * per read and a copy into the reader; read() into the reader's own
+         * buffer costs neither.
+         */
+        c->rev = event_new(d->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+        if (c->rev == NULL)
+                fatalx("cannot set up a connection");
+        bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
         bufferevent_setwatermark(c->bev, EV_WRITE, CONN_OUT_LOW, 0);
         /*
          * EV_WRITE only while bytes wait: answers are written at once
          * (conn_flush), not a loop turn later after two epoll_ctl calls.
          */
-        bufferevent_enable(c->bev, EV_READ);
+        event_add(c->rev, NULL);
         TAILQ_INSERT_TAIL(&d->conns, c, entry);
         d->nconns++;
         log_debug("conn %llu: connected (pid %ld, uid %ld)", (unsigned long long)c->id,
@@ -175,6 +186,7 @@ conn_free(struct conn *c)
                 event_free(c->flush_timer);
         if (c->deadline != NULL)
                 event_free(c->deadline);
+        event_free(c->rev); /* before the bufferevent closes the descriptor */
         bufferevent_free(c->bev);
         proto_reader_free(c->reader);
         access_grant_clear(&c->grant);
@@ -252,7 +264,7 @@ conn_flush(struct conn *c)
         /* Drained here, not by the bufferevent, whose write callback would resume reading. */
         if (c->paused && evbuffer_get_length(out) <= CONN_OUT_LOW) {
                 c->paused = false;
-                bufferevent_enable(c->bev, EV_READ);
+                event_add(c->rev, NULL);
         }
 }
 
@@ -301,7 +313,7 @@ conn_write(struct conn *c, const void *buf, size_t len)
                 conn_kill(c);
         } else if (pending > CONN_OUT_HIGH && !c->paused && !c->closing) {
                 c->paused = true;
-                bufferevent_disable(c->bev, EV_READ);
+                event_del(c->rev);
                 /* Its unread bytes wait on us, not on the client. */
                 conn_disarm_deadline(c);
         }
@@ -337,7 +349,7 @@ conn_close_after_flush(struct conn *c)
         c->flush_timer = evtimer_new(c->daemon->base, conn_flush_timeout_cb, c);
         if (c->flush_timer == NULL || evtimer_add(c->flush_timer, &tv) != 0)
                 fatalx("cannot arm a timer");
-        bufferevent_disable(c->bev, EV_READ);
+        event_del(c->rev);
         /* The write callback fires once the output is empty. */
         bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
         if (conn_output_pending(c) == 0)
@@ -535,32 +547,15 @@ conn_arm_deadline(struct conn *c, bool progressed)
         c->partial = true;
 }
 
+/* Handle every whole message buffered; the answers of one batch go out in one write. */
 static void
-conn_read_cb(struct bufferevent *bev, void *arg)
+conn_process(struct conn *c)
 {
-        struct conn *c = arg;
-        struct evbuffer *in = bufferevent_get_input(bev);
         struct proto_msg msg;
         struct proto_error err;
         bool progressed = false;
         int r;
 
-        while (evbuffer_get_length(in) > 0) {
-                size_t avail;
-                void *space = proto_reader_space(c->reader, CONN_READ_CHUNK, &avail);
-                int n;
-
-                if (space == NULL) {
-                        log_warn("conn %llu: out of memory buffering input; closing",
-                                 (unsigned long long)c->id);
-                        conn_kill(c);
-                        return;
-                }
-                n = evbuffer_remove(in, space, avail);
-                if (n <= 0)
-                        break;
-                proto_reader_commit(c->reader, (size_t)n);
-        }
         memset(&msg, 0, sizeof msg);
         conn_batch_begin(c->daemon);
         while (!c->dead && !c->closing) {
@@ -580,6 +575,44 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 }
 
 static void
+conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct conn *c = arg;
+        size_t avail;
+        void *space = proto_reader_space(c->reader, CONN_READ_CHUNK, &avail);
+        ssize_t n;
+
+        if (space == NULL) {
+                log_warn("conn %llu: out of memory buffering input; closing",
+                         (unsigned long long)c->id);
+                conn_kill(c);
+                return;
+        }
+        /* One read per wakeup: what is left wakes us again, after the other clients. */
+        n = read(fd, space, avail);
+        if (n > 0) {
+                proto_reader_commit(c->reader, (size_t)n);
+                conn_process(c);
+                return;
+        }
+        if (n == -1 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (n == -1) {
+                log_debug("conn %llu: read: %s", (unsigned long long)c->id, strerror(errno));
+                conn_kill(c);
+                return;
+        }
+        /*
+         * EOF: the client has gone (or shut down its sending side, which
+         * we treat alike, so that a vanished client never holds requests
+         * or a descriptor). Answers already queued are still flushed;
+         * parked requests are dropped.
+         */
+        conn_cancel_parked(c);
+        conn_close_after_flush(c);
+}
+
+static void
 conn_write_cb(struct bufferevent *bev, void *arg)
 {
         struct conn *c = arg;
@@ -593,9 +626,9 @@ conn_write_cb(struct bufferevent *bev, void *arg)
                 bufferevent_disable(c->bev, EV_WRITE); /* until bytes wait again */
         if (c->paused && pending <= CONN_OUT_LOW) {
                 c->paused = false;
-                bufferevent_enable(c->bev, EV_READ);
+                event_add(c->rev, NULL);
                 /* Messages may already be buffered: process them now. */
-                conn_read_cb(c->bev, c);
+                conn_process(c);
         }
 }
 
@@ -604,18 +637,9 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
         struct conn *c = arg;
 
-        if (what & BEV_EVENT_ERROR) {
-                log_debug("conn %llu: %s", (unsigned long long)c->id,
-                          evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-                conn_kill(c);
-                return;
-        }
-        /*
-         * EOF: the client has gone (or shut down its sending side, which
-         * we treat alike, so that a vanished client never holds requests
-         * or a descriptor). Answers already queued are still flushed;
-         * parked requests are dropped.
-         */
-        conn_cancel_parked(c);
-        conn_close_after_flush(c);
+        /* The bufferevent only writes: an error or EOF while writing ends the client. */
+        log_debug("conn %llu: write: %s", (unsigned long long)c->id,
+                  what & BEV_EVENT_ERROR ? evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR())
+                                         : "end of file");
+        conn_kill(c);
 }

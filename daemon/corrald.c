@@ -30,6 +30,7 @@
 #include "queue.h"
 #include "server.h"
 #include "state.h"
+#include "syncer.h"
 #include "systemd.h"
 #include "xmalloc.h"
 
@@ -399,6 +400,7 @@ corrald_free(struct corrald *d)
         process_table_free(d->processes);
         pool_table_free(d->pools);
         queue_table_free(d->queues);
+        syncer_free(d->syncer); /* after the logs: they wait for their syncs */
         events_free(d->events);
         notify_free(d->notify);
         systemd_free(d->systemd);
@@ -478,6 +480,7 @@ main(int argc, char **argv)
         corrald_raise_nofile(&d.config);
         d.processes = process_table_new(&d);
         d.pools = pool_table_new(&d);
+        d.syncer = syncer_new(d.base);
         d.queues = queue_table_new(&d);
         d.state = state_new(&d);
         if (check_only) {

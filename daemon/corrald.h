@@ -72,6 +72,7 @@ struct corrald {
         struct access_rules *access; /* [access] of the configuration */
         struct state *state;         /* runtime changes saved across restarts */
         struct cgroups *cgroups;     /* sub-cgroups, when corrald's own is delegated */
+        struct syncer *syncer;       /* durable queues' fdatasync, off the loop */
         DIR *fd_dir;                 /* /proc/self/fd, for daemon.stats */
         void *filesinks;             /* output-file.c's open log files */
         struct follows *follows;     /* output-follow.c's followers */

@@ -21,9 +21,15 @@ struct queue_pending {
         size_t n, cap;
 };
 
+/* One group commit: what waits on the log for the same fdatasync. */
+struct queue_batch {
+        struct queue_pending committing, acking; /* puts to make visible, acks to finish */
+        struct request_waitq waiters;            /* answered once the batch is durable */
+};
+
 struct queue_private {
-        struct queue_pending committing, acking;
-        struct request_waitq log_waiters; /* answered when the current batch is durable */
+        struct queue_batch open;    /* records still being added */
+        struct queue_batch syncing; /* written; its fdatasync under way off the loop */
 };
 
 /* The private part lives right after the public struct, in the same allocation. */

@@ -44,9 +44,9 @@ queue_do_put(struct queue *q, struct request *req, const struct proto_p_queue_pu
                 if (pp->delay > 0)
                         m->visible_wall = process_now() + pp->delay;
                 queue_log_put(q->log, m);
-                qpending_add(&queue_priv(q)->committing, m);
+                qpending_add(&queue_priv(q)->open.committing, m);
                 req->data = (void *)(uintptr_t)m->id;
-                request_hold(req, &queue_priv(q)->log_waiters);
+                request_hold(req, &queue_priv(q)->open.waiters);
                 queue_log_commit(q->log);
                 return;
         }
@@ -196,7 +196,7 @@ queue_put_internal(struct queue *q, const void *data, size_t len)
                 m->where = QMSG_COMMITTING;
                 m->when = 0;
                 queue_log_put(q->log, m);
-                qpending_add(&queue_priv(q)->committing, m);
+                qpending_add(&queue_priv(q)->open.committing, m);
                 queue_log_commit(q->log);
                 return 0;
         }

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "queue-log.h"
 #include "queue.h"
+#include "syncer.h"
 #include "xmalloc.h"
 
 #define QLOG_MAGIC       "CORRALQ1"
@@ -37,7 +38,12 @@ struct queue_log {
         unsigned char *buf; /* pending records */
         size_t len, cap;
         struct event *flush_ev;
+        struct syncer *syncer; /* fsync batch syncs there, off the loop; NULL: on it */
+        struct sync_job *job;  /* the sealed batch's fdatasync, under way */
+        uint64_t sealed_from;  /* the file's size before the sealed batch */
 };
+
+static void qlog_synced_cb(void *, int);
 
 static void
 qlog_reserve(struct queue_log *l, size_t more)
@@ -222,12 +228,62 @@ qlog_reopen(struct queue_log *l)
         return 0;
 }
 
+/* Cut a failed batch off so the next one starts on a record boundary. */
+static void
+qlog_truncate(struct queue_log *l, uint64_t size)
+{
+        if (ftruncate(l->fd, (off_t)size) == -1 || lseek(l->fd, 0, SEEK_END) == -1)
+                log_error("queue %s: cannot truncate %s after a failed write: %s", l->queue->name,
+                          l->path, strerror(errno));
+        l->size = size;
+}
+
+/* The sealed batch's fdatasync returned: error 0 or errno. */
+static void
+qlog_sync_result(struct queue_log *l, int error)
+{
+        l->job = NULL;
+        if (error == 0) {
+                l->durable = l->size;
+                return;
+        }
+        log_error("queue %s: syncing %s: %s", l->queue->name, l->path, strerror(error));
+        qlog_truncate(l, l->sealed_from);
+}
+
+void
+queue_log_settle(struct queue_log *l)
+{
+        int error;
+
+        if (l->job == NULL)
+                return;
+        log_debug("queue %s: waiting for the sync under way", l->queue->name);
+        error = syncer_wait(l->syncer, l->job);
+        qlog_sync_result(l, error);
+        queue_log_done(l->queue, true, error == 0, error);
+}
+
+static void
+qlog_synced_cb(void *arg, int error)
+{
+        struct queue_log *l = arg;
+
+        qlog_sync_result(l, error);
+        queue_log_done(l->queue, true, error == 0, error);
+        /* What arrived during the sync is the next batch. */
+        if (l->len > 0)
+                event_active(l->flush_ev, EV_TIMEOUT, 0);
+}
+
 int
 queue_log_flush_now(struct queue_log *l)
 {
         bool sync;
         int saved;
 
+        /* In file order: the batch syncing off the loop first. */
+        queue_log_settle(l);
         if (l->len == 0)
                 return 0;
         if (l->fd == -1 && qlog_reopen(l) == -1) {
@@ -250,14 +306,42 @@ queue_log_flush_now(struct queue_log *l)
                 return 0;
         }
         saved = errno;
-        /* Cut a partial record off so the next batch starts on a record boundary. */
-        if (ftruncate(l->fd, (off_t)l->size) == -1 || lseek(l->fd, 0, SEEK_END) == -1)
-                log_error("queue %s: cannot truncate %s after a failed write: %s", l->queue->name,
-                          l->path, strerror(errno));
+        qlog_truncate(l, l->size);
         l->len = 0;
         l->must_sync = false;
         errno = saved;
         return -1;
+}
+
+/*
+ * fsync batch with a syncer: write the pending records and seal them as
+ * a batch whose fdatasync runs off the loop; the loop gathers the next
+ * batch meanwhile. 0, or -1 with errno (nothing sealed).
+ */
+static int
+qlog_write_sealed(struct queue_log *l)
+{
+        int saved;
+
+        if (l->fd == -1 && qlog_reopen(l) == -1) {
+                l->len = 0;
+                return -1;
+        }
+        if (qlog_write_all(l->fd, l->buf, l->len) != 0) {
+                saved = errno;
+                qlog_truncate(l, l->size);
+                l->len = 0;
+                l->must_sync = false;
+                errno = saved;
+                return -1;
+        }
+        l->sealed_from = l->size;
+        l->size += l->len;
+        l->len = 0;
+        l->must_sync = false;
+        queue_log_seal(l->queue);
+        l->job = syncer_submit(l->syncer, l->fd, qlog_synced_cb, l);
+        return 0;
 }
 
 static void
@@ -265,13 +349,20 @@ qlog_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
         struct queue_log *l = arg;
         struct queue *q = l->queue;
+        int saved;
 
-        if (queue_log_flush_now(l) == 0)
-                queue_log_done(q, true, 0);
-        else {
-                log_error("queue %s: writing %s: %s", q->name, l->path, strerror(errno));
-                queue_log_done(q, false, errno);
+        if (l->job != NULL)
+                return; /* its completion flushes what gathered meanwhile */
+        if (l->syncer != NULL && q->cfg.fsync == QUEUE_FSYNC_BATCH && l->must_sync && l->len > 0) {
+                if (qlog_write_sealed(l) == 0)
+                        return;
+        } else if (queue_log_flush_now(l) == 0) {
+                queue_log_done(q, false, true, 0);
+                return;
         }
+        saved = errno;
+        log_error("queue %s: writing %s: %s", q->name, l->path, strerror(saved));
+        queue_log_done(q, false, false, saved);
 }
 
 void
@@ -297,9 +388,12 @@ qlog_fsync_dir(const char *dir)
 }
 
 static struct queue_log *
-qlog_alloc(struct event_base *base, struct queue *q, const char *dir, const char *path)
+qlog_alloc(struct event_base *base, struct syncer *syncer, struct queue *q, const char *dir,
+           const char *path)
 {
         struct queue_log *l = xcalloc(1, sizeof *l);
+
+        l->syncer = syncer;
 
         l->queue = q;
         l->dir = xstrdup(dir);
@@ -380,7 +474,8 @@ qlog_install(struct queue_log *l, const char *tmp, int fd, char **cause)
 }
 
 struct queue_log *
-queue_log_create(struct event_base *base, struct queue *q, const char *dir, char **cause)
+queue_log_create(struct event_base *base, struct syncer *syncer, struct queue *q, const char *dir,
+                 char **cause)
 {
         char path[PATH_MAX], tmp[PATH_MAX + 8];
         struct queue_log *l;
@@ -388,7 +483,7 @@ queue_log_create(struct event_base *base, struct queue *q, const char *dir, char
 
         snprintf(path, sizeof path, "%s/%s.log", dir, q->name);
         snprintf(tmp, sizeof tmp, "%s.tmp", path);
-        l = qlog_alloc(base, q, dir, path);
+        l = qlog_alloc(base, syncer, q, dir, path);
         if ((fd = qlog_write_file(l, tmp, false, cause)) == -1 ||
             qlog_install(l, tmp, fd, cause) != 0) {
                 queue_log_free(l);
@@ -584,7 +679,7 @@ queue_log_read_config(const char *path, struct queue_config *cfg, char **cause)
 }
 
 struct queue_log *
-queue_log_open(struct event_base *base, struct queue *q, const char *path,
+queue_log_open(struct event_base *base, struct syncer *syncer, struct queue *q, const char *path,
                void (*fn)(struct queue *, const struct queue_log_rec *), char **cause)
 {
         char dir[PATH_MAX];
@@ -601,7 +696,7 @@ queue_log_open(struct event_base *base, struct queue *q, const char *path,
                 return NULL;
         good = qlog_walk(buf, len, q, fn, NULL, &have);
         free(buf);
-        l = qlog_alloc(base, q, dir, path);
+        l = qlog_alloc(base, syncer, q, dir, path);
         l->fd = open(path, O_WRONLY | O_CLOEXEC);
         if (l->fd == -1 && (errno == EROFS || errno == EACCES || errno == EPERM)) {
                 /* Serve what it holds; writes fail (io_error) until the file is writable. */
@@ -660,6 +755,15 @@ queue_log_free(struct queue_log *l)
 {
         if (l == NULL)
                 return;
+        /* The queue is going with its waiters: only the descriptor must outlive the sync. */
+        if (l->job != NULL) {
+                int error = syncer_wait(l->syncer, l->job);
+
+                l->job = NULL;
+                if (error != 0)
+                        log_error("queue %s: final sync of %s: %s", l->queue->name, l->path,
+                                  strerror(error));
+        }
         if (l->len > 0 && queue_log_flush_now(l) != 0)
                 log_error("queue %s: final write of %s: %s", l->queue->name, l->path,
                           strerror(errno));

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 struct event_base;
+struct syncer;
 struct queue;
 struct queue_config;
 struct qmsg;
@@ -45,15 +46,16 @@ struct queue_log_rec {
 };
 
 /* Create a new log (truncating any old one) for q in dir, starting with its config. */
-struct queue_log *queue_log_create(struct event_base *, struct queue *, const char *dir,
-                                   char **cause);
+struct queue_log *queue_log_create(struct event_base *, struct syncer *, struct queue *,
+                                   const char *dir, char **cause);
 /*
  * Open an existing log: read its config (for the caller to create the
  * queue), then replay its records through fn. A torn or corrupt tail is
  * truncated with a warning.
  */
 int queue_log_read_config(const char *path, struct queue_config *cfg, char **cause);
-struct queue_log *queue_log_open(struct event_base *, struct queue *, const char *path,
+struct queue_log *queue_log_open(struct event_base *, struct syncer *, struct queue *,
+                                 const char *path,
                                  void (*fn)(struct queue *, const struct queue_log_rec *),
                                  char **cause);
 void queue_log_free(struct queue_log *);
@@ -67,8 +69,10 @@ void queue_log_attempt(struct queue_log *, uint64_t id, uint32_t attempts);
 void queue_log_delay(struct queue_log *, uint64_t id, double visible_wall);
 /* Records are pending: flush them per the queue's fsync policy. */
 void queue_log_commit(struct queue_log *);
-/* Write (and fsync) what is pending now; 0 or -1 with errno. */
+/* Write (and fsync) what is pending now, after settling the batch syncing; 0 or -1 with errno. */
 int queue_log_flush_now(struct queue_log *);
+/* Wait for the batch syncing off the loop, if any, and settle it (queue_log_done). */
+void queue_log_settle(struct queue_log *);
 bool queue_log_pending(const struct queue_log *);
 /* Rewrite the live messages if most of the file is garbage. */
 void queue_log_maybe_compact(struct queue_log *, uint64_t live_bytes);

@@ -140,7 +140,7 @@ queue_ack_msg(struct queue *q, struct qmsg *m)
         /* Durable: done once the ack is on disk, so an acked message never comes back. */
         m->where = QMSG_ACKING;
         queue_log_ack(q->log, m->id, true);
-        qpending_add(&queue_priv(q)->acking, m);
+        qpending_add(&queue_priv(q)->open.acking, m);
         return false;
 }
 
@@ -156,7 +156,7 @@ queue_ack(struct queue *q, struct request *req, uint64_t id)
                 return;
         }
         req->data = NULL;
-        request_hold(req, &queue_priv(q)->log_waiters);
+        request_hold(req, &queue_priv(q)->open.waiters);
         queue_log_commit(q->log);
         queue_arm_timers(q);
 }
@@ -239,17 +239,40 @@ queue_touch(struct queue *q, struct request *req, uint64_t id)
 }
 
 void
-queue_log_done(struct queue *q, bool ok, int error)
+queue_log_seal(struct queue *q)
 {
         struct queue_private *qp = queue_priv(q);
+        struct queue_pending tmp;
+        struct request *req;
+
+        /* The syncing batch is empty: one fdatasync at a time per log. */
+        tmp = qp->syncing.committing;
+        qp->syncing.committing = qp->open.committing;
+        qp->open.committing = tmp;
+        tmp = qp->syncing.acking;
+        qp->syncing.acking = qp->open.acking;
+        qp->open.acking = tmp;
+        /* Moved one by one: each request knows the list it waits on. */
+        while ((req = TAILQ_FIRST(&qp->open.waiters)) != NULL) {
+                TAILQ_REMOVE(&qp->open.waiters, req, wait_entry);
+                TAILQ_INSERT_TAIL(&qp->syncing.waiters, req, wait_entry);
+                req->waitq = &qp->syncing.waiters;
+        }
+}
+
+void
+queue_log_done(struct queue *q, bool sealed, bool ok, int error)
+{
+        struct queue_private *qp = queue_priv(q);
+        struct queue_batch *b = sealed ? &qp->syncing : &qp->open;
         struct corrald *d = q->table->daemon;
         struct request *req;
         size_t i;
 
         /* One write per client for the whole batch of answers. */
         conn_batch_begin(d);
-        for (i = 0; i < qp->committing.n; i++) {
-                struct qmsg *m = qp->committing.v[i];
+        for (i = 0; i < b->committing.n; i++) {
+                struct qmsg *m = b->committing.v[i];
 
                 if (ok) {
                         double delay = m->when;
@@ -262,8 +285,8 @@ queue_log_done(struct queue *q, bool ok, int error)
                         free(m);
                 }
         }
-        for (i = 0; i < qp->acking.n; i++) {
-                struct qmsg *m = qp->acking.v[i];
+        for (i = 0; i < b->acking.n; i++) {
+                struct qmsg *m = b->acking.v[i];
 
                 if (ok)
                         queue_drop(q, m);
@@ -274,8 +297,8 @@ queue_log_done(struct queue *q, bool ok, int error)
                         heap_push(&q->reserved, m);
                 }
         }
-        qp->committing.n = qp->acking.n = 0;
-        while ((req = TAILQ_FIRST(&qp->log_waiters)) != NULL) {
+        b->committing.n = b->acking.n = 0;
+        while ((req = TAILQ_FIRST(&b->waiters)) != NULL) {
                 request_unpark(req);
                 if (!ok)
                         request_error(req, PROTO_E_IO_ERROR, NULL,

@@ -85,7 +85,8 @@ queue_restore_one(struct queue_table *qt, const char *dir, const char *file, cha
         if (queue_log_read_config(path, &cfg, cause) != 0)
                 return -1;
         q = queue_alloc(qt, name, &cfg);
-        if ((q->log = queue_log_open(qt->daemon->base, q, path, queue_replay, cause)) == NULL) {
+        if ((q->log = queue_log_open(qt->daemon->base, qt->daemon->syncer, q, path, queue_replay,
+                                     cause)) == NULL) {
                 TAILQ_REMOVE(&qt->queues, q, entry);
                 qt->count--;
                 queue_free(q);

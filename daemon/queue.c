@@ -139,7 +139,8 @@ queue_alloc(struct queue_table *qt, const char *name, const struct queue_config 
         TAILQ_INIT(&q->putters);
         TAILQ_INIT(&q->room_waiters);
         TAILQ_INIT(&q->ready_waiters);
-        TAILQ_INIT(&queue_priv(q)->log_waiters);
+        TAILQ_INIT(&queue_priv(q)->open.waiters);
+        TAILQ_INIT(&queue_priv(q)->syncing.waiters);
         q->delay_timer = evtimer_new(base, queue_timer_cb, q);
         q->visibility_timer = evtimer_new(base, queue_timer_cb, q);
         if (q->delay_timer == NULL || q->visibility_timer == NULL)
@@ -162,7 +163,7 @@ queue_free_msg(void *m)
 
 /*
  * Free a queue and every message it holds. Each message is in exactly one
- * place: the committing list, the ready or delayed heap, or the id index
+ * place: a batch's committing list, the ready or delayed heap, or the id index
  * (reserved and acking messages, and all of them while the log replays).
  */
 void
@@ -171,8 +172,10 @@ queue_free(struct queue *q)
         struct queue_private *qp = queue_priv(q);
         size_t i;
 
-        for (i = 0; i < qp->committing.n; i++)
-                free(qp->committing.v[i]);
+        for (i = 0; i < qp->open.committing.n; i++)
+                free(qp->open.committing.v[i]);
+        for (i = 0; i < qp->syncing.committing.n; i++)
+                free(qp->syncing.committing.v[i]);
         for (i = 0; i < q->ready.n; i++)
                 free(q->ready.v[i]);
         for (i = 0; i < q->delayed.n; i++)
@@ -181,8 +184,10 @@ queue_free(struct queue *q)
         heap_free(&q->ready);
         heap_free(&q->delayed);
         heap_free(&q->reserved);
-        free(qp->committing.v);
-        free(qp->acking.v);
+        free(qp->open.committing.v);
+        free(qp->open.acking.v);
+        free(qp->syncing.committing.v);
+        free(qp->syncing.acking.v);
         event_free(q->delay_timer);
         event_free(q->visibility_timer);
         free(q->config_fp);
@@ -263,7 +268,8 @@ queue_create(struct queue_table *qt, const struct proto_p_queue_create *pc, stru
         q = queue_alloc(qt, pc->name, &cfg);
         if (cfg.durable) {
                 if (queue_dir(qt, dir, sizeof dir, true, &cause) != 0 ||
-                    (q->log = queue_log_create(qt->daemon->base, q, dir, &cause)) == NULL) {
+                    (q->log = queue_log_create(qt->daemon->base, qt->daemon->syncer, q, dir,
+                                               &cause)) == NULL) {
                         proto_error_set(err, PROTO_E_IO_ERROR, "durable", "%s", cause);
                         free(cause);
                         TAILQ_REMOVE(&qt->queues, q, entry);
@@ -426,9 +432,15 @@ queue_delete(struct queue *q)
         struct queue_private *qp = queue_priv(q);
         struct qmsg *m;
 
-        /* Settle the log's batch first, so its waiters get their answers. */
-        if (q->log != NULL && (qp->committing.n > 0 || qp->acking.n > 0))
-                queue_log_done(q, queue_log_flush_now(q->log) == 0, errno);
+        /* Settle the log's batches first, so their waiters get their answers. */
+        if (q->log != NULL) {
+                queue_log_settle(q->log);
+                if (qp->open.committing.n > 0 || qp->open.acking.n > 0) {
+                        bool ok = queue_log_flush_now(q->log) == 0;
+
+                        queue_log_done(q, false, ok, ok ? 0 : errno);
+                }
+        }
         queue_fail_waiters(&q->getters, q->name);
         queue_fail_waiters(&q->putters, q->name);
 
@@ -458,8 +470,10 @@ queue_for_each(struct queue *q, void (*fn)(const struct qmsg *, void *), void *a
         for (h = 0; h < sizeof heaps / sizeof heaps[0]; h++)
                 for (i = 0; i < heaps[h]->n; i++)
                         fn(heaps[h]->v[i], arg);
-        for (i = 0; i < qp->acking.n; i++)
-                fn(qp->acking.v[i], arg);
+        for (i = 0; i < qp->open.acking.n; i++)
+                fn(qp->open.acking.v[i], arg);
+        for (i = 0; i < qp->syncing.acking.n; i++)
+                fn(qp->syncing.acking.v[i], arg);
 }
 
 static void

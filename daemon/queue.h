@@ -149,8 +149,13 @@ void queue_pack_info(const struct queue *, msgpack_packer *);
 struct qmsg *queue_take(struct queue *);
 void queue_settle(struct queue *, uint64_t msg_id, bool success, double delay);
 
-/* Called by queue-log.c once a batch is durable (ok) or failed (errno). */
-void queue_log_done(struct queue *, bool ok, int error);
+/*
+ * Called by queue-log.c: seal moves the open batch (its records written)
+ * aside while its fdatasync runs off the loop; done settles a batch, the
+ * sealed one or the open one, once durable (ok) or failed (errno).
+ */
+void queue_log_seal(struct queue *);
+void queue_log_done(struct queue *, bool sealed, bool ok, int error);
 /* Every live message, in no particular order (compaction). */
 void queue_for_each(struct queue *, void (*fn)(const struct qmsg *, void *), void *arg);
 

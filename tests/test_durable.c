@@ -616,6 +616,93 @@ t_delete_removes_log(void)
         teardown();
 }
 
+/*
+ * fsync batch syncs off the loop while the next batch gathers. A queue
+ * deleted, and a daemon stopped, while puts stream in (so that a sync is
+ * almost always under way) answer every put: its msg_id while the queue
+ * lived, not_found after; the ids answered are all distinct, and the
+ * daemon exits cleanly with the last syncs in flight.
+ */
+#define SYNC_PUTS      3000
+#define SYNC_DELETE_ID 99999
+
+static void
+t_sync_in_flight(void)
+{
+        struct raw *r;
+        msgpack_unpacked m;
+        unsigned ok = 0, gone = 0;
+        uint64_t last = 0;
+        setup();
+        q_create(c, "busy", &(struct q_opts){.durable = true, .fsync = "batch"});
+        q_create(c, "kept", &(struct q_opts){.durable = true, .fsync = "batch"});
+        r = raw_connect(h->sock);
+        for (uint32_t i = 1; i <= SYNC_PUTS / 2; i++)
+                q_raw_put(r, i, "busy", "payload", -1);
+        q_put(c, "kept", "one");
+        /*
+         * Then, in one write, the delete and more puts: the delete is read
+         * with the batch before it still open, and usually one syncing.
+         */
+        {
+                msgpack_sbuffer sb;
+                msgpack_packer pk;
+
+                msgpack_sbuffer_init(&sb);
+                msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+                msgpack_pack_array(&pk, 4);
+                msgpack_pack_uint8(&pk, 0);
+                msgpack_pack_uint32(&pk, SYNC_DELETE_ID);
+                pk_str(&pk, "queue.delete");
+                msgpack_pack_array(&pk, 1);
+                msgpack_pack_map(&pk, 1);
+                pk_str(&pk, "name");
+                pk_str(&pk, "busy");
+                T_ASSERT(raw_send(r, sb.data, sb.size));
+                msgpack_sbuffer_destroy(&sb);
+        }
+        for (uint32_t i = SYNC_PUTS / 2 + 1; i <= SYNC_PUTS; i++)
+                q_raw_put(r, i, "busy", "payload", -1);
+        msgpack_unpacked_init(&m);
+        for (uint32_t i = 1; i <= SYNC_PUTS; i++) {
+                const char *code;
+
+                raw_response(r, Q_WAIT, &m);
+                if (resp_msgid(&m.data) == SYNC_DELETE_ID) { /* between the two halves */
+                        T_ASSERT(resp_error(&m.data) == NULL);
+                        T_EQ_INT(i, SYNC_PUTS / 2 + 1);
+                        raw_response(r, Q_WAIT, &m);
+                }
+                T_EQ_INT(resp_msgid(&m.data), i);
+                code = resp_error_str(&m.data, "code");
+                if (*code == '\0') {
+                        const msgpack_object *id = obj_get(resp_result(&m.data), "msg_id");
+
+                        T_ASSERT(id != NULL && id->type == MSGPACK_OBJECT_POSITIVE_INTEGER);
+                        T_ASSERTF(gone == 0, "put %u answered after an earlier not_found", i);
+                        T_ASSERTF(id->via.u64 > last, "msg_id %llu after %llu",
+                                  (unsigned long long)id->via.u64, (unsigned long long)last);
+                        last = id->via.u64;
+                        ok++;
+                } else {
+                        T_EQ_STR(code, "not_found");
+                        gone++;
+                }
+        }
+        msgpack_unpacked_destroy(&m);
+        T_EQ_INT(ok, SYNC_PUTS / 2);
+        T_EQ_INT(gone, SYNC_PUTS / 2);
+        printf("%u puts answered before the delete, %u after\n", ok, gone);
+        T_ASSERT(!file_exists(q_log_path(h, "busy")));
+        /* Stopped while puts to another durable queue are being synced. */
+        for (uint32_t i = 1; i <= SYNC_PUTS; i++)
+                q_raw_put(r, SYNC_PUTS + i, "kept", "payload", -1);
+        raw_close(r);
+        restart(false);
+        T_ASSERT(q_info(c, "kept", "count") >= 1); /* "one" was acknowledged */
+        teardown();
+}
+
 /* ---- a full disk -------------------------------------------------------------- */
 
 static void
@@ -729,6 +816,7 @@ static const struct test_case cases[] = {
     TEST_CASE(ids_not_reused),
     TEST_CASE(delay_survives_restart),
     TEST_CASE(delete_removes_log),
+    TEST_CASE(sync_in_flight),
     TEST_CASE(disk_full),
 };
 /* clang-format on */

@@ -276,11 +276,23 @@ qlog_synced_cb(void *arg, int error)
                 event_active(l->flush_ev, EV_TIMEOUT, 0);
 }
 
+/* A write or sync failed: cut it off and drop the pending records; -1, errno kept. */
+static int
+qlog_failed(struct queue_log *l)
+{
+        int saved = errno;
+
+        qlog_truncate(l, l->size);
+        l->len = 0;
+        l->must_sync = false;
+        errno = saved;
+        return -1;
+}
+
 int
 queue_log_flush_now(struct queue_log *l)
 {
         bool sync;
-        int saved;
 
         /* In file order: the batch syncing off the loop first. */
         queue_log_settle(l);
@@ -305,12 +317,7 @@ queue_log_flush_now(struct queue_log *l)
                 l->must_sync = false;
                 return 0;
         }
-        saved = errno;
-        qlog_truncate(l, l->size);
-        l->len = 0;
-        l->must_sync = false;
-        errno = saved;
-        return -1;
+        return qlog_failed(l);
 }
 
 /*
@@ -321,20 +328,12 @@ queue_log_flush_now(struct queue_log *l)
 static int
 qlog_write_sealed(struct queue_log *l)
 {
-        int saved;
-
         if (l->fd == -1 && qlog_reopen(l) == -1) {
                 l->len = 0;
                 return -1;
         }
-        if (qlog_write_all(l->fd, l->buf, l->len) != 0) {
-                saved = errno;
-                qlog_truncate(l, l->size);
-                l->len = 0;
-                l->must_sync = false;
-                errno = saved;
-                return -1;
-        }
+        if (qlog_write_all(l->fd, l->buf, l->len) != 0)
+                return qlog_failed(l);
         l->sealed_from = l->size;
         l->size += l->len;
         l->len = 0;

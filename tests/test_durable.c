@@ -627,6 +627,14 @@ t_delete_removes_log(void)
 #define SYNC_DELETE_ID 99999
 
 static void
+pack_name(msgpack_packer *pk, void *name)
+{
+        msgpack_pack_map(pk, 1);
+        pk_str(pk, "name");
+        pk_str(pk, name);
+}
+
+static void
 t_sync_in_flight(void)
 {
         struct raw *r;
@@ -644,23 +652,7 @@ t_sync_in_flight(void)
          * Then, in one write, the delete and more puts: the delete is read
          * with the batch before it still open, and usually one syncing.
          */
-        {
-                msgpack_sbuffer sb;
-                msgpack_packer pk;
-
-                msgpack_sbuffer_init(&sb);
-                msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-                msgpack_pack_array(&pk, 4);
-                msgpack_pack_uint8(&pk, 0);
-                msgpack_pack_uint32(&pk, SYNC_DELETE_ID);
-                pk_str(&pk, "queue.delete");
-                msgpack_pack_array(&pk, 1);
-                msgpack_pack_map(&pk, 1);
-                pk_str(&pk, "name");
-                pk_str(&pk, "busy");
-                T_ASSERT(raw_send(r, sb.data, sb.size));
-                msgpack_sbuffer_destroy(&sb);
-        }
+        raw_request(r, SYNC_DELETE_ID, "queue.delete", pack_name, "busy");
         for (uint32_t i = SYNC_PUTS / 2 + 1; i <= SYNC_PUTS; i++)
                 q_raw_put(r, i, "busy", "payload", -1);
         msgpack_unpacked_init(&m);

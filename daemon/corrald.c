@@ -405,6 +405,8 @@ corrald_free(struct corrald *d)
         notify_free(d->notify);
         systemd_free(d->systemd);
         output_files_free(d);
+        /* Its save timer belongs to the base: free it before the base. */
+        state_free(d->state);
         if (d->server != NULL)
                 server_free(d->server);
         for (i = 0; i < sizeof d->sig_ev / sizeof d->sig_ev[0]; i++) {
@@ -424,7 +426,6 @@ corrald_free(struct corrald *d)
         free(d->config.config_path);
         free(d->config.socket_group);
         access_rules_free(d->access);
-        state_free(d->state);
         cgroups_free(d->cgroups);
         if (d->fd_dir != NULL)
                 closedir(d->fd_dir);

@@ -2,7 +2,10 @@
  * spawn.c -- start a child with clone(CLONE_VM | CLONE_VFORK), as libc's
  * posix_spawn does, with PATH resolution and a clean child state. Checks
  * in the parent (PATH, cwd) make the common errors precise; the child
- * reports the rest through the memory it shares with us.
+ * reports the rest through a close-on-exec pipe, not through the memory
+ * it shares with us: where clone's CLONE_VM and CLONE_VFORK are emulated
+ * as a plain fork (valgrind, qemu-user), shared memory would lose the
+ * report, while the pipe still tells exec (end of file) from a failure.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -114,12 +117,22 @@ struct spawn_ksigaction {
         unsigned long mask[SPAWN_KSIGSET_SIZE / sizeof(unsigned long)];
 };
 
-/* What the child needs, and where it reports a failure (memory we share). */
+/* What the child needs. */
 struct spawn_child {
         const struct spawn_req *req;
-        const char *path;          /* argv[0], resolved */
-        volatile int error;        /* errno of the step that failed; 0: none */
-        const char *volatile step; /* that step's name, a literal */
+        const char *path; /* argv[0], resolved */
+        int report_fd;    /* the pipe's write end, close-on-exec */
+};
+
+/*
+ * What a child that failed before exec writes into the pipe, in one
+ * write (smaller than PIPE_BUF, so whole or not at all). step is a
+ * literal: the child runs on our memory or on a copy of it, the address
+ * is ours either way.
+ */
+struct spawn_report {
+        int error;        /* errno of the step that failed */
+        const char *step; /* that step's name */
 };
 
 /* Every disposition to SIG_DFL, glibc's 32 and 33 included (its sigaction refuses them). */
@@ -194,22 +207,29 @@ spawn_child_stdio(const struct spawn_req *req, const char **step)
         return 0;
 }
 
-/* Close every descriptor above 2: ours are close-on-exec, this is the belt to those braces. */
+/*
+ * Close every descriptor above 2 but keep (the report pipe, above 2 and
+ * close-on-exec itself): ours are close-on-exec, this is the belt to
+ * those braces.
+ */
 SPAWN_CHILD static void
-spawn_child_close_from3(void)
+spawn_child_close_from3(int keep)
 {
         struct {
                 uint64_t cur, max;
         } rl;
         uint64_t fd;
 
-        if (syscall(SYS_close_range, 3L, (long)~0U, 0L) == 0)
+        if ((keep == 3 || syscall(SYS_close_range, 3L, (long)keep - 1, 0L) == 0) &&
+            syscall(SYS_close_range, (long)keep + 1, (long)~0U, 0L) == 0)
                 return;
         /* Before Linux 5.9, or under a seccomp filter that refuses close_range. */
         if (syscall(SYS_prlimit64, 0L, (long)RLIMIT_NOFILE, NULL, &rl) == -1 || rl.cur > INT_MAX)
                 rl.cur = 1024 * 1024; /* the kernel's default fs.nr_open */
-        for (fd = 3; fd < rl.cur; fd++)
-                syscall(SYS_close, (long)fd);
+        for (fd = 3; fd < rl.cur; fd++) {
+                if (fd != (uint64_t)keep)
+                        syscall(SYS_close, (long)fd);
+        }
 }
 
 /*
@@ -269,8 +289,9 @@ spawn_child_privs(const struct spawn_privs *pv, const char **step)
 SPAWN_CHILD static _Noreturn void
 spawn_child_fail(struct spawn_child *c, const char *step, int error)
 {
-        c->error = error != 0 ? error : EINVAL;
-        c->step = step;
+        struct spawn_report r = {.error = error != 0 ? error : EINVAL, .step = step};
+
+        syscall(SYS_write, (long)c->report_fd, &r, (long)sizeof r);
         /* exit_group, not _exit: ASan's _exit interceptor would run its leak check in here. */
         for (;;)
                 syscall(SYS_exit_group, 127L);
@@ -305,7 +326,7 @@ spawn_child_main(void *arg)
                 spawn_child_fail(c, step, error);
         if (req->cwd != NULL && syscall(SYS_chdir, req->cwd) == -1)
                 spawn_child_fail(c, "cwd", errno);
-        spawn_child_close_from3();
+        spawn_child_close_from3(c->report_fd);
         /* Any signal that came since the parent blocked them now acts by default. */
         if (syscall(SYS_rt_sigprocmask, (long)SIG_SETMASK, none, NULL, (long)SPAWN_KSIGSET_SIZE) ==
             -1)
@@ -322,6 +343,54 @@ spawn_reap(pid_t pid)
                 ;
 }
 
+/*
+ * The report pipe, both ends close-on-exec and above 2 (the child's
+ * stdio setup overwrites 0, 1 and 2). Returns 0 or -1 with errno.
+ */
+static int
+spawn_report_pipe(int fds[2])
+{
+        int i, fd;
+
+        if (pipe2(fds, O_CLOEXEC) == -1)
+                return -1;
+        for (i = 0; i < 2; i++) {
+                if (fds[i] > 2)
+                        continue;
+                if ((fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) == -1) {
+                        int error = errno;
+
+                        close(fds[0]);
+                        close(fds[1]);
+                        errno = error;
+                        return -1;
+                }
+                close(fds[i]);
+                fds[i] = fd;
+        }
+        return 0;
+}
+
+/*
+ * The child's report: end of file once it has exec'd (the write end was
+ * close-on-exec), a struct spawn_report if it failed. Under CLONE_VFORK
+ * it has done either when clone returns; emulated as a fork, this waits
+ * for it. Returns 0 (exec'd) or the report's errno, with *step set.
+ */
+static int
+spawn_report_read(int fd, const char **step)
+{
+        struct spawn_report r;
+        ssize_t n;
+
+        while ((n = read(fd, &r, sizeof r)) == -1 && errno == EINTR)
+                ;
+        if (n != (ssize_t)sizeof r)
+                return 0;
+        *step = r.step;
+        return r.error;
+}
+
 pid_t
 spawn_start(const struct spawn_req *req, const char **what)
 {
@@ -332,7 +401,7 @@ spawn_start(const struct spawn_req *req, const char **what)
         sigset_t all, old;
         struct stat st;
         pid_t pid;
-        int error;
+        int error, report[2];
 
         if (req->cwd != NULL) {
                 if (stat(req->cwd, &st) != 0) {
@@ -351,10 +420,13 @@ spawn_start(const struct spawn_req *req, const char **what)
                 errno = error;
                 return -1;
         }
+        if (spawn_report_pipe(report) == -1) {
+                *what = "spawn";
+                return -1;
+        }
         child.req = req;
         child.path = path;
-        child.error = 0;
-        child.step = NULL;
+        child.report_fd = report[1];
         /*
          * The child shares our memory: no handler of ours may run in it
          * until it has reset them all. Raw rt_sigprocmask, because
@@ -368,14 +440,17 @@ spawn_start(const struct spawn_req *req, const char **what)
             clone(spawn_child_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &child);
         error = errno;
         syscall(SYS_rt_sigprocmask, (long)SIG_SETMASK, &old, NULL, (long)SPAWN_KSIGSET_SIZE);
+        /* Ours closed, the child's end is its own: end of file comes with its exec or exit. */
+        close(report[1]);
         if (pid == -1) {
+                close(report[0]);
                 *what = "spawn";
                 errno = error;
                 return -1;
         }
-        if (child.error != 0) {
-                error = child.error;
-                *what = child.step;
+        error = spawn_report_read(report[0], what);
+        close(report[0]);
+        if (error != 0) {
                 spawn_reap(pid);
                 errno = error;
                 return -1;

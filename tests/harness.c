@@ -536,6 +536,14 @@ harness_path(const struct harness *h, const char *name)
 }
 
 bool
+harness_valgrind(void)
+{
+        const char *v = getenv("CORRAL_TEST_VALGRIND");
+
+        return v != NULL && strcmp(v, "1") == 0;
+}
+
+bool
 harness_can_connect(const char *path)
 {
         struct sockaddr_un sun;

@@ -136,6 +136,19 @@ const char *harness_path(const struct harness *, const char *name);
 /* Whether a connect() to the socket at path succeeds right now. */
 bool harness_can_connect(const char *path);
 
+/*
+ * Whether the daemons run under valgrind (scripts/valgrind sets
+ * CORRAL_TEST_VALGRIND=1). Valgrind, not the kernel, answers some of
+ * corrald's system calls: getrlimit(RLIMIT_NOFILE) from its own copy,
+ * minus HARNESS_VALGRIND_FDS descriptors it keeps for itself, and a
+ * child's setrlimit(RLIMIT_NOFILE) before exec fails with EPERM; an exec
+ * the kernel refuses for a reason valgrind did not check first (EAGAIN
+ * over RLIMIT_NPROC) ends the child with status 101 instead of failing.
+ * The few checks of exactly those things depend on this.
+ */
+bool harness_valgrind(void);
+#define HARNESS_VALGRIND_FDS 12 /* valgrind's N_RESERVED_FDS (coregrind/m_main.c) */
+
 /* A libcorral connection to the daemon with a 30 s timeout; fails the test on error. */
 struct corral *harness_connect(const struct harness *);
 

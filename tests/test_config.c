@@ -1518,12 +1518,16 @@ t_privileges(void)
         snprintf(r1, sizeof r1, "%s/priv.report", rdir);
         snprintf(r2, sizeof r2, "%s/user.report", rdir);
         snprintf(r3, sizeof r3, "%s/as.report", rdir);
+        /*
+         * Valgrind refuses a child's setrlimit(RLIMIT_NOFILE) before exec
+         * (EPERM): under it, every setting but nofile is checked.
+         */
         cfg_write(conf,
                   "[pool:priv]\n"
                   "command = %s report %s\n"
                   "user = nobody\n"
                   "group = nogroup\n"
-                  "nofile = 123\n"
+                  "%s"
                   "nproc = 1000\n"
                   "core = 0\n"
                   "cpu = 3600\n"
@@ -1539,7 +1543,7 @@ t_privileges(void)
                   "command = /bin/sh -c 'ulimit -v > %s.tmp && mv %s.tmp %s; exec sleep 600'\n"
                   "user = nobody\n"
                   "as = 1G\n",
-                  child, r1, child, r2, r3, r3, r3);
+                  child, r1, harness_valgrind() ? "" : "nofile = 123\n", child, r2, r3, r3, r3);
         start();
 
         text = cfg_report_read(r1, CFG_WAIT);
@@ -1557,7 +1561,8 @@ t_privileges(void)
         }
         check_groups(cfg_report(text, "groups"), nobody_gid);
         T_EQ_STR(cfg_report(text, "umask"), "0027");
-        T_EQ_STR(cfg_report(text, "nofile"), "123/123");
+        if (!harness_valgrind())
+                T_EQ_STR(cfg_report(text, "nofile"), "123/123");
         T_EQ_STR(cfg_report(text, "nproc"), "1000/1000");
         T_EQ_STR(cfg_report(text, "core"), "0/0");
         T_EQ_STR(cfg_report(text, "cpu"), "3600/3600");

@@ -531,6 +531,9 @@ t_stats(void)
                 struct rlimit rl;
 
                 T_ASSERT(prlimit(h->pid, RLIMIT_NOFILE, NULL, &rl) == 0);
+                /* Under valgrind, the limit it leaves corrald (it keeps a few for itself). */
+                if (harness_valgrind())
+                        rl.rlim_cur -= HARNESS_VALGRIND_FDS;
                 T_EQ_INT(sec_result_int2(&m, "descriptors", "limit"), rl.rlim_cur);
         }
         T_EQ_INT(sec_result_int(&m, "max_processes_per_uid"), 3);
@@ -843,7 +846,16 @@ t_stats_descriptors_exhausted(void)
         T_ASSERT(served > 20 && served < FD_CLIENTS);
         SEC_OK(root, &m, "daemon.stats", NULL);
         used = sec_result_int2(&m, "descriptors", "used");
-        T_EQ_INT(sec_result_int2(&m, "descriptors", "limit"), FD_LIMIT);
+        /*
+         * Valgrind answers corrald's getrlimit from the copy it made at
+         * start, blind to our prlimit: there the limit cannot be checked
+         * (the count, which matters here, still is).
+         */
+        if (!harness_valgrind())
+                T_EQ_INT(sec_result_int2(&m, "descriptors", "limit"), FD_LIMIT);
+        else
+                printf("valgrind: descriptors.limit %lld not checked (valgrind's own copy)\n",
+                       (long long)sec_result_int2(&m, "descriptors", "limit"));
         for (int i = 0; i < FD_CLIENTS; i++)
                 raw_close(c[i]);
         T_ASSERTF(used >= FD_LIMIT - 4, "out of descriptors, daemon.stats says %lld of %d used",
@@ -868,6 +880,11 @@ t_nproc_spawn_failed(void)
         int nok = 0, fd0;
         bool failed = false;
 
+        /* Valgrind's execve ends the child (status 101) when the kernel refuses the exec. */
+        if (harness_valgrind()) {
+                printf("SKIP: under valgrind, an exec refused for RLIMIT_NPROC is no failure\n");
+                exit(0);
+        }
         setup("[pool:lim]\nuser = " NPROC_USER "\nnproc = 1\n");
         fd0 = settled_fds();
         while (nok < 8) {

@@ -593,6 +593,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
         if (n > 0) {
                 proto_reader_commit(c->reader, (size_t)n);
                 conn_process(c);
+                proto_reader_trim(c->reader, CONN_READ_CHUNK);
                 return;
         }
         if (n == -1 && (errno == EAGAIN || errno == EINTR))

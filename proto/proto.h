@@ -157,6 +157,11 @@ void proto_reader_commit(struct proto_reader *, size_t n);
 /* Bytes received but not yet consumed as messages. */
 size_t proto_reader_pending(const struct proto_reader *);
 /*
+ * With no byte buffered, give back a buffer larger than keep bytes: a
+ * connection that once sent a large message need not hold its room.
+ */
+void proto_reader_trim(struct proto_reader *, size_t keep);
+/*
  * The next message: 1 and *msg filled; 0 when more bytes are needed;
  * -1 when the stream is malformed or over a limit (err says why:
  * invalid_request or too_large). After -1 the stream cannot be resumed.

@@ -112,6 +112,16 @@ proto_reader_pending(const struct proto_reader *rd)
         return rd->end - rd->start;
 }
 
+void
+proto_reader_trim(struct proto_reader *rd, size_t keep)
+{
+        if (rd->end != rd->start || rd->cap <= keep)
+                return;
+        free(rd->buf);
+        rd->buf = NULL;
+        rd->cap = rd->start = rd->end = 0;
+}
+
 /*
  * Move unconsumed bytes to the front when the consumed part is at least
  * half the buffer (so each byte is moved O(1) times on average) or when

@@ -543,6 +543,28 @@ harness_valgrind(void)
         return v != NULL && strcmp(v, "1") == 0;
 }
 
+/* Append opt to the environment variable name, sep between options. */
+static void
+env_append(const char *name, const char *opt, const char *sep)
+{
+        const char *old = getenv(name);
+        char buf[1024];
+
+        snprintf(buf, sizeof buf, "%s%s%s", old ? old : "", old && *old ? sep : "", opt);
+        setenv(name, buf, 1);
+}
+
+void
+harness_small_quarantine(void)
+{
+        /* Checked by the build: ASan is in corrald whenever it is in the tests. */
+#if defined(__SANITIZE_ADDRESS__)
+        env_append("ASAN_OPTIONS", "quarantine_size_mb=4", ":");
+#endif
+        if (harness_valgrind())
+                env_append("VALGRIND_OPTS", "--freelist-vol=4000000", " ");
+}
+
 bool
 harness_can_connect(const char *path)
 {

@@ -147,6 +147,12 @@ bool harness_can_connect(const char *path);
  * The few checks of exactly those things depend on this.
  */
 bool harness_valgrind(void);
+/*
+ * Before harness_launch: freed memory waits in ASan's quarantine (256 MiB)
+ * and valgrind's (20 MB) before it is reused; keep both small so that
+ * corrald's RSS means something in a test that measures it.
+ */
+void harness_small_quarantine(void);
 #define HARNESS_VALGRIND_FDS 12 /* valgrind's N_RESERVED_FDS (coregrind/m_main.c) */
 
 /* A libcorral connection to the daemon with a 30 s timeout; fails the test on error. */

@@ -395,32 +395,7 @@ t_slow_subscriber(void)
         int rc, fds0;
         bool overflow = false, overflow_last = false;
 
-#if defined(__SANITIZE_ADDRESS__)
-        {
-                /*
-                 * ASan's quarantine holds 256 MiB of freed memory by default:
-                 * keep it small in this daemon so that its RSS means something.
-                 */
-                const char *old = getenv("ASAN_OPTIONS");
-                char opts[1024];
-
-                snprintf(opts, sizeof opts, "%s%squarantine_size_mb=4", old ? old : "",
-                         old && *old ? ":" : "");
-                setenv("ASAN_OPTIONS", opts, 1);
-        }
-#endif
-        if (harness_valgrind()) {
-                /*
-                 * Likewise memcheck's queue of freed blocks (20 MB by
-                 * default): valgrind reads VALGRIND_OPTS.
-                 */
-                const char *old = getenv("VALGRIND_OPTS");
-                char opts[1024];
-
-                snprintf(opts, sizeof opts, "%s%s--freelist-vol=4000000", old ? old : "",
-                         old && *old ? " " : "");
-                setenv("VALGRIND_OPTS", opts, 1);
-        }
+        harness_small_quarantine();
         setup();
         /* Subscribe and never read again (not even the answer). */
         slow = raw_connect(h->sock);

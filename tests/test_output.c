@@ -312,24 +312,8 @@ t_flood_follow(void)
         uint64_t id;
         int rc;
 
-        /*
-         * Under AddressSanitizer freed memory sits in a quarantine (256 MB by
-         * default) that would be counted as corrald's RSS: keep it small for
-         * this daemon. Without ASan the variable is ignored.
-         */
-        {
-                const char *old = getenv("ASAN_OPTIONS");
-                char opts[512];
-
-                snprintf(opts, sizeof opts, "%s%squarantine_size_mb=8", old ? old : "",
-                         old && *old ? ":" : "");
-                setenv("ASAN_OPTIONS", opts, 1);
-                setup();
-                if (old != NULL)
-                        setenv("ASAN_OPTIONS", old, 1);
-                else
-                        unsetenv("ASAN_OPTIONS");
-        }
+        harness_small_quarantine();
+        setup();
         go = strdup(harness_path(h, "go"));
         char bytes[32];
         snprintf(bytes, sizeof bytes, "%llu", FLOOD_BYTES);

@@ -1111,6 +1111,24 @@ test_buffer(void)
                         proto_msg_clear(&msg);
                 }
                 CHECK(want == 20000 && proto_reader_pending(rd) == 0);
+                /* Trimmed with nothing buffered, the reader starts over small and whole. */
+                proto_reader_trim(rd, 4096);
+        }
+        /* Not while a message is under way. */
+        feed(rd, b.sb.data, half);
+        while (proto_reader_next(rd, &msg, &e) == 1)
+                proto_msg_clear(&msg);
+        proto_reader_trim(rd, 0);
+        CHECK(proto_reader_pending(rd) > 0);
+        feed(rd, b.sb.data + half, b.sb.size - half);
+        {
+                uint32_t n = 0;
+
+                while (proto_reader_next(rd, &msg, &e) == 1) {
+                        n++;
+                        proto_msg_clear(&msg);
+                }
+                CHECK(n > 0 && proto_reader_pending(rd) == 0);
         }
         buf_free(&b);
         proto_reader_free(rd);

@@ -69,6 +69,7 @@ static void conn_process(struct conn *);
 static void conn_disarm_deadline(struct conn *);
 static void conn_write_cb(struct bufferevent *, void *);
 static void conn_event_cb(struct bufferevent *, short, void *);
+static void conn_cancel_parked(struct conn *);
 
 /* Schedule the free: callbacks may still be on the stack. */
 static void
@@ -79,6 +80,12 @@ conn_kill(struct conn *c)
         if (c->dead)
                 return;
         c->dead = true;
+        /*
+         * Its waits end now, not at the free: a request woken in between
+         * would hand a dead connection a reservation (or a follow) that
+         * outlives it.
+         */
+        conn_cancel_parked(c);
         if (c->subscribed)
                 events_unsubscribe(d->events, c);
         if (c->following)

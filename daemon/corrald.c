@@ -1,6 +1,7 @@
 /*
- * corrald.c -- the daemon's entry point: options, the event loop, signals,
- * and the graceful stop.
+ * corrald.c -- the daemon's entry point: options, the configuration, the
+ * listening socket, signals and the event loop (the context itself and
+ * the graceful stop are in context.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,27 +15,19 @@
 
 #include <event2/event.h>
 
-#include "access.h"
 #include "cgroup.h"
 #include "config-apply.h"
 #include "config.h"
-#include "conn.h"
 #include "corrald.h"
 #include "log.h"
-#include "events.h"
-#include "method.h"
 #include "notify.h"
 #include "output.h"
-#include "pool.h"
 #include "process.h"
 #include "queue.h"
 #include "server.h"
 #include "state.h"
-#include "syncer.h"
 #include "systemd.h"
 #include "xmalloc.h"
-
-#define CORRALD_FLUSH_SECONDS 2 /* at most this long to flush answers when stopping */
 
 static const char corrald_usage[] =
     "usage: corrald [options]\n"
@@ -78,25 +71,6 @@ corrald_raise_nofile(struct corrald_config *c)
                 if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
                         log_warn("cannot raise the descriptor limit: %s", strerror(errno));
         }
-}
-
-static void
-corrald_config_default(struct corrald_config *c)
-{
-        memset(c, 0, sizeof *c);
-        c->history = 1000;
-        c->default_grace = 10;
-        proto_limits_default(&c->limits);
-        c->max_waiting = 1024;
-        c->max_pinned = 1024;
-        c->max_output = 64 * 1024 * 1024;
-        c->max_connections = 1024;
-        c->max_processes = 10000;
-        c->max_processes_per_uid = 1000;
-        c->idle_timeout = 30;
-        c->max_event_backlog = 4 * 1024 * 1024;
-        c->queue_max_message = 8 * 1024 * 1024;
-        c->socket_mode = 0660;
 }
 
 /* A number option in [min, max]; exits with a clear message otherwise. */
@@ -269,54 +243,6 @@ corrald_config_finish(struct corrald_config *c)
                 c->queue_max_message = c->limits.max_message - 1024;
 }
 
-void
-corrald_check_stopped(struct corrald *d)
-{
-        struct timeval tv = {CORRALD_FLUSH_SECONDS, 0};
-
-        if (!d->stopping || process_table_live(d->processes) > 0)
-                return;
-        if (TAILQ_EMPTY(&d->conns)) {
-                event_base_loopexit(d->base, NULL);
-                return;
-        }
-        /* Every process has ended and every join is answered: flush and hang up. */
-        conn_close_all(d);
-        if (!evtimer_pending(d->stop_timer, NULL))
-                evtimer_add(d->stop_timer, &tv);
-}
-
-void
-corrald_stop(struct corrald *d, const char *why)
-{
-        if (d->stopping) {
-                log_warn("%s while stopping: killing every process now", why);
-                process_terminate_all(d->processes, true);
-                return;
-        }
-        d->stopping = true;
-        systemd_stopping(d->systemd);
-        log_info("%s: stopping (%u processes to terminate)", why, process_table_live(d->processes));
-        server_close(d->server);
-        process_terminate_all(d->processes, false);
-        corrald_check_stopped(d);
-}
-
-static void
-corrald_stop_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-        struct corrald *d = arg;
-
-        log_warn("clients did not take their last answers in time; exiting");
-        event_base_loopexit(d->base, NULL);
-}
-
-static void
-corrald_reap_conns_cb(evutil_socket_t fd, short what, void *arg)
-{
-        conn_reap(arg);
-}
-
 /* The other signals arrive here through libevent, as events of the loop. */
 static void
 corrald_signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -353,9 +279,7 @@ corrald_sigchld_cb(evutil_socket_t fd, short what, void *arg)
         /* Signals coalesce: drain, then reap everything that has ended. */
         while (read(fd, si, sizeof si) > 0)
                 ;
-        conn_batch_begin(d);
-        process_reap_all(d->processes);
-        conn_batch_end(d);
+        corrald_reap(d);
 }
 
 static void
@@ -390,47 +314,6 @@ corrald_setup_signals(struct corrald *d)
         }
 }
 
-static void
-corrald_free(struct corrald *d)
-{
-        size_t i;
-
-        conn_free_all(d);
-        output_follows_free(d);
-        process_table_free(d->processes);
-        pool_table_free(d->pools);
-        queue_table_free(d->queues);
-        syncer_free(d->syncer); /* after the logs: they wait for their syncs */
-        events_free(d->events);
-        notify_free(d->notify);
-        systemd_free(d->systemd);
-        output_files_free(d);
-        /* Its save timer belongs to the base: free it before the base. */
-        state_free(d->state);
-        if (d->server != NULL)
-                server_free(d->server);
-        for (i = 0; i < sizeof d->sig_ev / sizeof d->sig_ev[0]; i++) {
-                if (d->sig_ev[i] != NULL)
-                        event_free(d->sig_ev[i]);
-        }
-        if (d->sigchld_ev != NULL)
-                event_free(d->sigchld_ev);
-        if (d->sigchld_fd > 0)
-                close(d->sigchld_fd);
-        event_free(d->reap_conns_ev);
-        event_free(d->stop_timer);
-        event_base_free(d->base);
-        msgpack_sbuffer_destroy(&d->out);
-        free(d->config.socket_path);
-        free(d->config.state_dir);
-        free(d->config.config_path);
-        free(d->config.socket_group);
-        access_rules_free(d->access);
-        cgroups_free(d->cgroups);
-        if (d->fd_dir != NULL)
-                closedir(d->fd_dir);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -454,36 +337,9 @@ main(int argc, char **argv)
         config_daemon_settings(&d, cfg, false);
         corrald_config_finish(&d.config);
 
-        TAILQ_INIT(&d.conns);
-        TAILQ_INIT(&d.dead_conns);
-        msgpack_sbuffer_init(&d.out);
-        msgpack_packer_init(&d.pk, &d.out, msgpack_sbuffer_write);
-        {
-                struct event_config *ec = event_config_new();
-
-                /*
-                 * No cached clock: a timer armed late in a busy loop pass must
-                 * still wait its whole time (min_uptime, grace, timeouts). Not
-                 * the precise timer either: it costs a timerfd_settime on
-                 * every loop turn; timer.c pads timeouts by the coarse
-                 * clock's tick instead, so none fires early.
-                 */
-                if (ec == NULL || event_config_set_flag(ec, EVENT_BASE_FLAG_NO_CACHE_TIME) != 0 ||
-                    (d.base = event_base_new_with_config(ec)) == NULL)
-                        fatalx("cannot create the event loop");
-                event_config_free(ec);
-        }
-        d.reap_conns_ev = event_new(d.base, -1, 0, corrald_reap_conns_cb, &d);
-        d.stop_timer = evtimer_new(d.base, corrald_stop_timer_cb, &d);
-        if (d.reap_conns_ev == NULL || d.stop_timer == NULL)
-                fatalx("cannot create the daemon's events");
-        method_table_check();
+        /* Before anything that opens descriptors keeps them. */
         corrald_raise_nofile(&d.config);
-        d.processes = process_table_new(&d);
-        d.pools = pool_table_new(&d);
-        d.syncer = syncer_new(d.base);
-        d.queues = queue_table_new(&d);
-        d.state = state_new(&d);
+        corrald_init(&d);
         if (check_only) {
                 /* Everything that can be checked without starting anything. */
                 int r = config_check(&d, cfg, &cause);
@@ -513,7 +369,6 @@ main(int argc, char **argv)
         /* Orphaned grandchildren come to us, so we reap them: no zombies. */
         if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
                 log_warn("cannot become a subreaper: %s", strerror(errno));
-        d.events = events_new(&d);
         if ((d.notify = notify_new(&d, &cause)) == NULL) {
                 log_warn("%s: ready=notify is unavailable", cause);
                 free(cause);

@@ -94,9 +94,22 @@ struct corrald {
         msgpack_packer pk;
 };
 
+/* The built-in defaults of every setting (before the command line and the file). */
+void corrald_config_default(struct corrald_config *);
+/*
+ * Make the context for d->config (already final): the event loop, the
+ * process, pool and queue tables, the state saver and the event fan-out.
+ * The listening socket, signals, systemd, cgroups, notify and access rules
+ * are main()'s to add; each may stay NULL. Exits on out of memory.
+ */
+void corrald_init(struct corrald *);
+/* Free everything in d, whoever made it (NULL members are skipped). */
+void corrald_free(struct corrald *);
 /* Begin a graceful stop (signal or daemon.shutdown); a second call hurries it. */
 void corrald_stop(struct corrald *, const char *why);
 /* Called when the last process of a stopping daemon has ended. */
 void corrald_check_stopped(struct corrald *);
+/* Reap every child that has ended, the answers it wakes batched (SIGCHLD). */
+void corrald_reap(struct corrald *);
 
 #endif

@@ -1,12 +1,12 @@
 /* method-process-signal.c -- process.signal: any signal to a live process or its group. */
 #include <errno.h>
-#include <signal.h>
 #include <string.h>
 
 #include "corrald.h"
 #include "method.h"
 #include "process.h"
 #include "request.h"
+#include "spawn.h"
 
 static enum method_result
 signal_run(struct request *req, const void *params)
@@ -21,8 +21,17 @@ signal_run(struct request *req, const void *params)
                               process_state_name(p->state));
                 return METHOD_DONE;
         }
-        /* p is not reaped yet, so its pid (and group id) cannot have been reused. */
-        if (kill(sp->group ? -p->pid : p->pid, sp->signal) == -1) {
+        /*
+         * Only a run not reaped yet: its pid (and group id) cannot have been
+         * reused. A pending process has no pid (0 would be corrald's own
+         * group), one in backoff only its last run's, anyone's by now.
+         */
+        if (!p->alive) {
+                request_error(req, PROTO_E_NOT_RUNNING, NULL, "process %s is %s: nothing runs",
+                              p->name, process_state_name(p->state));
+                return METHOD_DONE;
+        }
+        if (spawn_kill(sp->group ? -p->pid : p->pid, sp->signal) == -1) {
                 request_error(req, PROTO_E_INTERNAL, NULL, "kill %s: %s",
                               proto_signal_name(sp->signal), strerror(errno));
                 return METHOD_DONE;

@@ -29,6 +29,7 @@
 #include "output.h"
 #include "process.h"
 #include "queue.h"
+#include "spawn.h"
 #include "stdin-feed.h"
 #include "xmalloc.h"
 #include "timer.h"
@@ -95,7 +96,7 @@ process_kill_group(struct process *p, int sig)
         /* Only while unreaped: then the group id cannot have been reused. */
         if (!p->alive)
                 return;
-        if (kill(-p->pid, sig) == -1 && errno != ESRCH)
+        if (spawn_kill(-p->pid, sig) == -1 && errno != ESRCH)
                 log_warn("process %s: kill(-%ld, %s): %s", p->name, (long)p->pid,
                          proto_signal_name(sig), strerror(errno));
 }
@@ -720,26 +721,19 @@ void
 process_reap_all(struct process_table *t)
 {
         for (;;) {
-                siginfo_t si;
+                pid_t pid = spawn_ended();
                 int status;
-                pid_t pid;
 
-                memset(&si, 0, sizeof si);
-                if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1) {
-                        if (errno == EINTR)
-                                continue;
+                if (pid == -1) {
                         if (errno != ECHILD)
                                 log_warn("waitid: %s", strerror(errno));
                         return;
                 }
-                if (si.si_pid == 0)
+                if (pid == 0)
                         return;
-                process_before_reap(t, si.si_pid);
-                do
-                        pid = waitpid(si.si_pid, &status, 0);
-                while (pid == -1 && errno == EINTR);
-                if (pid == -1) {
-                        log_warn("waitpid(%ld): %s", (long)si.si_pid, strerror(errno));
+                process_before_reap(t, pid);
+                if (spawn_wait(pid, &status) == -1) {
+                        log_warn("waitpid(%ld): %s", (long)pid, strerror(errno));
                         return;
                 }
                 process_reaped(t, pid, status);

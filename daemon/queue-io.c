@@ -21,6 +21,8 @@
 static bool
 queue_has_room(const struct queue *q, size_t len)
 {
+        if (q->next_id >= QUEUE_ID_END) /* out of ids: see queue.h */
+                return false;
         if (q->cfg.maxsize != 0 && q->count >= q->cfg.maxsize)
                 return false;
         return q->cfg.max_bytes == 0 || q->bytes + len <= q->cfg.max_bytes;

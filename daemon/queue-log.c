@@ -577,7 +577,7 @@ qlog_decode_config(const unsigned char *p, uint32_t n, struct queue_config *c, u
                 c->dead_letter[dl] = '\0';
         }
         *next_id = 31u + dl + 8 <= n - 1 ? rd_u64(p + 31 + dl) : 1;
-        if (*next_id >= UINT64_MAX / 2) /* damaged: ids never get near this */
+        if (*next_id > QUEUE_ID_END) /* damaged: ids never get near this */
                 *next_id = 1;
 }
 

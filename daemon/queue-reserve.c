@@ -55,7 +55,8 @@ queue_dead_letter(struct queue *q, struct qmsg *m)
         uint64_t id = m->id;
 
         q->total_dead++;
-        if (dl != NULL) {
+        /* A dead letter queue out of ids (see queue.h) takes nothing: dropped. */
+        if (dl != NULL && dl->next_id < QUEUE_ID_END) {
                 struct qmsg *n = qmsg_new(dl->next_id++, m->data, m->len);
 
                 n->priority = m->priority; /* a fresh start there: its own max_attempts apply */

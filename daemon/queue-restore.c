@@ -27,7 +27,7 @@ queue_replay(struct queue *q, const struct queue_log_rec *r)
         struct qmsg *m;
 
         /* Ids we never hand out: a record naming one is damaged, not a message. */
-        if (r->id == 0 || r->id >= UINT64_MAX / 2)
+        if (r->id == 0 || r->id >= QUEUE_ID_END)
                 return;
 
         switch (r->type) {

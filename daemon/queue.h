@@ -74,6 +74,14 @@ struct queue_room_wait {
 };
 TAILQ_HEAD(queue_room_list, queue_room_wait);
 
+/*
+ * Message ids are below this. A log naming a larger one is damaged (replay
+ * skips it, so next_id + 1 never wraps); and a queue whose next id reaches
+ * it (only a damaged log can bring it near) takes no more messages, so
+ * that it never hands out an id its own log would not take back.
+ */
+#define QUEUE_ID_END (UINT64_MAX / 2)
+
 struct queue {
         struct queue_table *table;
         char *name;
@@ -82,7 +90,7 @@ struct queue {
         void *by_id;    /* tsearch of reserved and acking messages */
         uint64_t count; /* messages in the queue, every state */
         uint64_t bytes;
-        uint64_t next_id;
+        uint64_t next_id; /* below QUEUE_ID_END while messages may be added */
         uint64_t total_put, total_got, total_acked, total_expired, total_dead;
         struct request_waitq getters, putters;
         struct queue_room_list room_waiters;

@@ -362,7 +362,7 @@ server_new(struct corrald *d, const char *path, char **cause)
 void
 server_close(struct server *s)
 {
-        if (s->listener == NULL)
+        if (s == NULL || s->listener == NULL)
                 return;
         evconnlistener_free(s->listener);
         s->listener = NULL;

@@ -20,7 +20,7 @@ char *server_default_path(void);
  * e.g. when another corrald is serving the path.
  */
 struct server *server_new(struct corrald *, const char *path, char **cause);
-/* Stop accepting (the socket file is removed; the lock is kept). */
+/* Stop accepting (the socket file is removed; the lock is kept). NULL: no listener. */
 void server_close(struct server *);
 /* Close everything and remove the socket (the lock file stays, unlocked). */
 void server_free(struct server *);

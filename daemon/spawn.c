@@ -6,6 +6,8 @@
  * it shares with us: where clone's CLONE_VM and CLONE_VFORK are emulated
  * as a plain fork (valgrind, qemu-user), shared memory would lose the
  * report, while the pipe still tells exec (end of file) from a failure.
+ * Also the rest of the daemon's dealings with children: signals and
+ * reaping.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,9 +25,6 @@
 #include <unistd.h>
 
 #include "spawn.h"
-#include "xmalloc.h"
-
-extern char **environ;
 
 #define SPAWN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -335,12 +334,35 @@ spawn_child_main(void *arg)
         spawn_child_fail(c, "exec", errno);
 }
 
-/* Reap a child that failed before exec: it is no supervised death, nor a zombie. */
-static void
-spawn_reap(pid_t pid)
+pid_t
+spawn_wait(pid_t pid, int *status)
 {
-        while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-                ;
+        pid_t r;
+
+        do
+                r = waitpid(pid, status, 0);
+        while (r == -1 && errno == EINTR);
+        return r;
+}
+
+pid_t
+spawn_ended(void)
+{
+        siginfo_t si;
+
+        for (;;) {
+                memset(&si, 0, sizeof si);
+                if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0)
+                        return si.si_pid;
+                if (errno != EINTR)
+                        return -1;
+        }
+}
+
+int
+spawn_kill(pid_t pid, int sig)
+{
+        return kill(pid, sig);
 }
 
 /*
@@ -451,65 +473,10 @@ spawn_start(const struct spawn_req *req, const char **what)
         error = spawn_report_read(report[0], what);
         close(report[0]);
         if (error != 0) {
-                spawn_reap(pid);
+                /* It failed before exec: no supervised death, and no zombie. */
+                spawn_wait(pid, NULL);
                 errno = error;
                 return -1;
         }
         return pid;
-}
-
-/* Length of the key of "K=V", or of the whole string if it has no '='. */
-static size_t
-spawn_env_keylen(const char *kv)
-{
-        const char *eq = strchr(kv, '=');
-
-        return eq != NULL ? (size_t)(eq - kv) : strlen(kv);
-}
-
-static int
-spawn_env_overridden(const char *kv, const char *const *overrides)
-{
-        size_t klen = spawn_env_keylen(kv);
-
-        for (; overrides != NULL && *overrides != NULL; overrides++) {
-                if (spawn_env_keylen(*overrides) == klen && strncmp(*overrides, kv, klen) == 0)
-                        return 1;
-        }
-        return 0;
-}
-
-char **
-spawn_env_build(const char *const *overrides, int clear)
-{
-        size_t n = 0, i = 0;
-        char **env, **e;
-        const char *const *o;
-
-        for (e = environ; !clear && e != NULL && *e != NULL; e++)
-                n++;
-        for (o = overrides; o != NULL && *o != NULL; o++)
-                n++;
-        env = xcalloc(n + 1, sizeof *env);
-        for (e = environ; !clear && e != NULL && *e != NULL; e++) {
-                if (!spawn_env_overridden(*e, overrides))
-                        env[i++] = xstrdup(*e);
-        }
-        /* Later duplicates of a key win, as they would in a shell. */
-        for (o = overrides; o != NULL && *o != NULL; o++) {
-                if (!spawn_env_overridden(*o, o + 1))
-                        env[i++] = xstrdup(*o);
-        }
-        env[i] = NULL;
-        return env;
-}
-
-void
-spawn_env_free(char **env)
-{
-        char **e;
-
-        for (e = env; e != NULL && *e != NULL; e++)
-                free(*e);
-        free(env);
 }

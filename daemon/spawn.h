@@ -72,6 +72,22 @@ struct spawn_req {
 pid_t spawn_start(const struct spawn_req *, const char **what);
 
 /*
+ * The daemon's other dealings with its children go through here too, so
+ * that a test can replace this file whole (tests/fuzz/mock_spawn.c) and
+ * no real process is ever started, signalled or waited for.
+ */
+/* kill(2): pid, or with a negative pid its process group. */
+int spawn_kill(pid_t, int sig);
+/*
+ * A child that has ended, left unreaped (so that its pid and process
+ * group cannot be reused yet): its pid, 0 if none has ended, -1 with
+ * errno (ECHILD: no children at all).
+ */
+pid_t spawn_ended(void);
+/* Reap that child: its pid with *status filled, or -1 with errno. */
+pid_t spawn_wait(pid_t, int *status);
+
+/*
  * Build the child's environment: the daemon's (unless clear) with the
  * "K=V" overrides applied. Free with spawn_env_free.
  */

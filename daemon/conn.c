@@ -287,17 +287,22 @@ conn_batch_begin(struct corrald *d)
 }
 
 void
-conn_batch_end(struct corrald *d)
+conn_batch_flush(struct corrald *d)
 {
         struct conn *c;
 
-        if (--d->batch_depth > 0)
-                return;
         while ((c = LIST_FIRST(&d->flush_pending)) != NULL) {
                 LIST_REMOVE(c, flush_entry);
                 c->flush_pending = false;
                 conn_flush(c);
         }
+}
+
+void
+conn_batch_end(struct corrald *d)
+{
+        if (--d->batch_depth == 0)
+                conn_batch_flush(d);
 }
 
 void
@@ -404,6 +409,8 @@ conn_write_event(struct conn *c, const void *buf, size_t len)
                 return;
         if (conn_output_pending(c) + len <= d->config.max_event_backlog) {
                 conn_write(c, buf, len);
+                /* Not held for the batch's end: an event is news only while it is fresh. */
+                conn_flush(c);
                 return;
         }
         log_warn("conn %llu: event subscriber fell %zu bytes behind; disconnecting it",

@@ -28,6 +28,8 @@ void conn_write(struct conn *, const void *, size_t);
 /* Around a callback's work: what it writes to each connection goes out in one write at the end. */
 void conn_batch_begin(struct corrald *);
 void conn_batch_end(struct corrald *);
+/* Write what the open batch has gathered now, before something slow (a spawn). */
+void conn_batch_flush(struct corrald *);
 /*
  * Queue an event to a subscriber: past the subscriber's backlog cap it
  * gets one overflow event and is disconnected.

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "cgroup.h"
+#include "conn.h"
 #include "corrald.h"
 #include "log.h"
 #include "notify.h"
@@ -348,6 +349,8 @@ process_exec(struct process *p, struct proto_error *err)
         if (p->pool != NULL && (req.cgroup_fd = cgroups_process_open(p->table->daemon->cgroups,
                                                                      p->pool_name, p->id)) != -1)
                 req.flags |= SPAWN_CGROUP;
+        /* A spawn takes a while: what a batch has for its clients (events, answers) goes first. */
+        conn_batch_flush(p->table->daemon);
         pid = spawn_start(&req, &what);
         saved = errno;
         if (req.flags & SPAWN_CGROUP)

@@ -214,7 +214,8 @@ queue_deliver(struct queue *q, struct qmsg *m, struct request *req)
         const struct proto_p_queue_get *gp = req->params;
         msgpack_packer *pk;
 
-        heap_remove(&q->ready, m);
+        if (qready_pop(&q->ready) != m)
+                fatalx("queue %s: delivering a message that is not the next", q->name);
         m->attempts++;
         q->total_got++;
         pk = request_result(req);
@@ -254,7 +255,7 @@ queue_serve(struct queue *q)
         struct qmsg *m;
         bool dropped = false;
 
-        while ((req = TAILQ_FIRST(&q->getters)) != NULL && (m = heap_top(&q->ready)) != NULL) {
+        while ((req = TAILQ_FIRST(&q->getters)) != NULL && (m = qready_top(&q->ready)) != NULL) {
                 const struct proto_p_queue_get *gp = req->params;
 
                 request_unpark(req);
@@ -287,7 +288,7 @@ queue_get(struct queue *q, struct request *req, const struct proto_p_queue_get *
 {
         struct qmsg *m;
 
-        if (TAILQ_EMPTY(&q->getters) && (m = heap_top(&q->ready)) != NULL) {
+        if (TAILQ_EMPTY(&q->getters) && (m = qready_top(&q->ready)) != NULL) {
                 bool removed = !gp->ack; /* req (and gp with it) is gone once answered */
 
                 queue_deliver(q, m, req);
@@ -308,7 +309,7 @@ queue_get(struct queue *q, struct request *req, const struct proto_p_queue_get *
 void
 queue_peek(struct queue *q, struct request *req)
 {
-        struct qmsg *m = heap_top(&q->ready);
+        struct qmsg *m = qready_top(&q->ready);
         msgpack_packer *pk;
 
         if (m == NULL) {

@@ -168,11 +168,10 @@ queue_ack(struct queue *q, struct request *req, uint64_t id)
 struct qmsg *
 queue_take(struct queue *q)
 {
-        struct qmsg *m = heap_top(&q->ready);
+        struct qmsg *m = qready_pop(&q->ready);
 
         if (m == NULL)
                 return NULL;
-        heap_remove(&q->ready, m);
         m->attempts++;
         q->total_got++;
         m->where = QMSG_RESERVED;

@@ -29,17 +29,6 @@
 #include "xmalloc.h"
 #include "timer.h"
 
-/* Ready: lower priority first, then older first. */
-static int
-qmsg_cmp_ready(const void *a, const void *b)
-{
-        const struct qmsg *x = a, *y = b;
-
-        if (x->priority != y->priority)
-                return x->priority < y->priority ? -1 : 1;
-        return x->id < y->id ? -1 : x->id > y->id;
-}
-
 /* Delayed and reserved: the earliest time first. */
 static int
 qmsg_cmp_when(const void *a, const void *b)
@@ -132,7 +121,7 @@ queue_alloc(struct queue_table *qt, const char *name, const struct queue_config 
         q->name = xstrdup(name);
         q->cfg = *cfg;
         q->next_id = 1;
-        heap_init(&q->ready, qmsg_cmp_ready, offsetof(struct qmsg, hidx));
+        qready_init(&q->ready);
         heap_init(&q->delayed, qmsg_cmp_when, offsetof(struct qmsg, hidx));
         heap_init(&q->reserved, qmsg_cmp_when, offsetof(struct qmsg, hidx));
         TAILQ_INIT(&q->getters);
@@ -161,6 +150,12 @@ queue_free_msg(void *m)
         free(m);
 }
 
+static void
+queue_free_ready(struct qmsg *m, void *unused)
+{
+        free(m);
+}
+
 /*
  * Free a queue and every message it holds. Each message is in exactly one
  * place: a batch's committing list, the ready or delayed heap, or the id index
@@ -176,12 +171,11 @@ queue_free(struct queue *q)
                 free(qp->open.committing.v[i]);
         for (i = 0; i < qp->syncing.committing.n; i++)
                 free(qp->syncing.committing.v[i]);
-        for (i = 0; i < q->ready.n; i++)
-                free(q->ready.v[i]);
+        qready_each(&q->ready, queue_free_ready, NULL);
         for (i = 0; i < q->delayed.n; i++)
                 free(q->delayed.v[i]);
         tdestroy(q->by_id, queue_free_msg);
-        heap_free(&q->ready);
+        qready_free(&q->ready);
         heap_free(&q->delayed);
         heap_free(&q->reserved);
         free(qp->open.committing.v);
@@ -333,7 +327,7 @@ queue_place(struct queue *q, struct qmsg *m, double delay)
         } else {
                 m->where = QMSG_READY;
                 m->visible_wall = 0;
-                heap_push(&q->ready, m);
+                qready_push(&q->ready, m);
                 if (q->consumers > 0)
                         pool_table_queue_ready(q->table->daemon->pools, q->name);
                 queue_wake_list(&q->ready_waiters);
@@ -400,7 +394,7 @@ queue_purge(struct queue *q)
         uint64_t n = 0;
         struct qmsg *m;
 
-        while ((m = heap_pop(&q->ready)) != NULL || (m = heap_pop(&q->delayed)) != NULL) {
+        while ((m = qready_pop(&q->ready)) != NULL || (m = heap_pop(&q->delayed)) != NULL) {
                 if (q->log != NULL)
                         queue_log_ack(q->log, m->id, false);
                 queue_drop(q, m);
@@ -460,13 +454,28 @@ queue_delete(struct queue *q)
         queue_free(q);
 }
 
+struct queue_visit {
+        void (*fn)(const struct qmsg *, void *);
+        void *arg;
+};
+
+static void
+queue_visit_ready(struct qmsg *m, void *arg)
+{
+        struct queue_visit *v = arg;
+
+        v->fn(m, v->arg);
+}
+
 void
 queue_for_each(struct queue *q, void (*fn)(const struct qmsg *, void *), void *arg)
 {
         struct queue_private *qp = queue_priv(q);
-        const struct heap *heaps[] = {&q->ready, &q->delayed, &q->reserved};
+        const struct heap *heaps[] = {&q->delayed, &q->reserved};
+        struct queue_visit v = {fn, arg};
         size_t h, i;
 
+        qready_each(&q->ready, queue_visit_ready, &v);
         for (h = 0; h < sizeof heaps / sizeof heaps[0]; h++)
                 for (i = 0; i < heaps[h]->n; i++)
                         fn(heaps[h]->v[i], arg);
@@ -523,7 +532,7 @@ queue_pack_info(const struct queue *q, msgpack_packer *pk)
         else
                 proto_pack_kv_nil(pk, "dead_letter");
         proto_pack_kv_uint(pk, "count", q->count);
-        proto_pack_kv_uint(pk, "ready", q->ready.n);
+        proto_pack_kv_uint(pk, "ready", qready_count(&q->ready));
         proto_pack_kv_uint(pk, "reserved", q->reserved.n);
         proto_pack_kv_uint(pk, "delayed", q->delayed.n);
         proto_pack_kv_uint(pk, "bytes", q->bytes);

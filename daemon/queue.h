@@ -21,6 +21,7 @@
 #include <msgpack.h>
 
 #include "heap.h"
+#include "qready.h"
 #include "method.h"
 #include "proto.h"
 #include "request.h"
@@ -56,10 +57,13 @@ struct qmsg {
         int32_t priority;
         uint32_t attempts;
         uint8_t where;
-        bool indexed;            /* in by_id: reserved, acking, or being replayed */
-        double when;             /* delayed: visible at; reserved: deadline (monotonic) */
-        double visible_wall;     /* delayed: the same in wall-clock time, for the log */
-        size_t hidx;             /* its index in the heap it is in */
+        bool indexed;        /* in by_id: reserved, acking, or being replayed */
+        double when;         /* delayed: visible at; reserved: deadline (monotonic) */
+        double visible_wall; /* delayed: the same in wall-clock time, for the log */
+        union {
+                size_t hidx;       /* its index in the heap it is in */
+                struct qmsg *next; /* or the next in its ready level's FIFO */
+        };
         struct conn *holder;     /* the connection holding its reservation, or NULL */
         uint64_t holder_process; /* or the supervised process holding it, or 0 */
         uint32_t len;
@@ -86,7 +90,8 @@ struct queue {
         struct queue_table *table;
         char *name;
         struct queue_config cfg;
-        struct heap ready, delayed, reserved;
+        struct qready ready; /* deliverable now, in delivery order */
+        struct heap delayed, reserved;
         void *by_id;    /* tsearch of reserved and acking messages */
         uint64_t count; /* messages in the queue, every state */
         uint64_t bytes;

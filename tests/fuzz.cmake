@@ -39,6 +39,7 @@ set(FUZZ_config_LIBS PkgConfig::INIH PkgConfig::LIBEVENT)
 set(FUZZ_log_replay_SOURCES ${FUZZ_DAEMON}/queue.c ${FUZZ_DAEMON}/queue-io.c
                             ${FUZZ_DAEMON}/queue-reserve.c ${FUZZ_DAEMON}/queue-restore.c
                             ${FUZZ_DAEMON}/queue-log.c ${FUZZ_DAEMON}/heap.c ${FUZZ_DAEMON}/timer.c
+                            ${FUZZ_DAEMON}/qready.c
                             ${FUZZ_DAEMON}/syncer.c
                             ${FUZZ_DAEMON}/log.c ${FUZZ_DAEMON}/xmalloc.c)
 set(FUZZ_log_replay_LIBS PkgConfig::LIBEVENT PkgConfig::ZLIB Threads::Threads)

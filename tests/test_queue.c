@@ -290,6 +290,58 @@ t_priorities(void)
         teardown();
 }
 
+/*
+ * Messages that come back (nacked, delayed) take their place by id among
+ * the newer ones; many priorities, levels emptied and made again.
+ */
+static void
+t_order_returns(void)
+{
+        /* f is priority 0: after e, before c (5). */
+        static const char *const order[] = {"d", "a", "b", "e", "f", "c", "g"};
+        struct q_msg m, a;
+        char s[16];
+
+        setup();
+        q_create(c, "ord", NULL);
+        q_put_pri(c, "ord", "a", 0);
+        q_put_pri(c, "ord", "b", 0);
+        q_put_pri(c, "ord", "c", 5);
+        q_put_pri(c, "ord", "d", -1);
+        q_get(c, "ord", 0, true, &m);
+        T_EQ_STR(m.data, "d");
+        q_get(c, "ord", 0, true, &a);
+        T_EQ_STR(a.data, "a");
+        /* d comes back first (priority -1), then a before b: older, same priority. */
+        q_nack(c, "ord", m.id, 0);
+        q_put_pri(c, "ord", "e", 0);
+        q_nack(c, "ord", a.id, 0);
+        /* f delayed, g not: once f is due, it is older than g. */
+        q_put_delay(c, "ord", "f", 0.2);
+        q_put_pri(c, "ord", "g", 5);
+        T_ASSERT(q_wait_info(c, "ord", "ready", 7, Q_WAIT));
+        for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+                q_get(c, "ord", 0, false, &m);
+                T_EQ_STR(m.data, order[i]);
+        }
+        q_expect_empty(c, "ord");
+        /* 20 priorities, twice: each level emptied, and more than are kept empty. */
+        for (int round = 0; round < 2; round++) {
+                for (int p = 19; p >= 0; p--) {
+                        snprintf(s, sizeof s, "p%d", p);
+                        q_put_pri(c, "ord", s, p * 3 - 20);
+                }
+                for (int p = 0; p < 20; p++) {
+                        snprintf(s, sizeof s, "p%d", p);
+                        q_get(c, "ord", 0, false, &m);
+                        T_EQ_STR(m.data, s);
+                        T_EQ_INT(m.priority, p * 3 - 20);
+                }
+                q_expect_empty(c, "ord");
+        }
+        teardown();
+}
+
 static void
 t_delays(void)
 {
@@ -793,6 +845,7 @@ t_too_large(void)
 }
 
 static const struct test_case cases[] = {
+    TEST_CASE(order_returns),
     TEST_CASE(get_waits_for_put),
     TEST_CASE(get_waits_for_put_durable),
     TEST_CASE(put_waits_when_full),

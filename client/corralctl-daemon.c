@@ -1,6 +1,6 @@
 /*
- * corralctl-daemon.c -- the commands about the daemon itself (ping, hello,
- * reopen-logs, shutdown) and `call`, which sends any method with JSON
+ * corralctl-daemon.c -- the commands about the daemon itself (ping, stats,
+ * hello, reopen-logs, shutdown) and `call`, which sends any method with JSON
  * parameters.
  */
 #include <errno.h>
@@ -66,6 +66,112 @@ const struct ctl_cmd ctl_cmd_ping = {
     .summary = "Check that the daemon answers, and how fast",
     .help = "Sends daemon.ping and prints the round-trip time, not counting the time to\n"
             "connect. With --json: {\"socket\": PATH, \"rtt_ms\": MILLISECONDS}.\n",
+};
+
+/* A member of daemon.stats' answer (as JSON) as an integer; 0 if absent. */
+static uint64_t
+stat_uint(const json_t *stats, const char *key, const char *sub)
+{
+        const json_t *v = json_object_get(stats, key);
+
+        if (sub != NULL)
+                v = json_object_get(v, sub);
+        return json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+}
+
+/* 5 as "5 bytes", 3 MiB as "3.0 MiB". */
+static void
+format_bytes(uint64_t v, char *buf, size_t len)
+{
+        size_t n;
+
+        ctl_format_size(v, buf, len);
+        n = strlen(buf);
+        if (v < 1024)
+                snprintf(buf + n, len - n, " bytes");
+        else if (n + 3 < len) {
+                memmove(buf + n, buf + n - 1, 2); /* "3.0M" -> "3.0 M" */
+                buf[n - 1] = ' ';
+                snprintf(buf + n + 1, len - n - 1, "iB");
+        }
+}
+
+/* "used (limit N)", or "used" when the limit is 0 (none). */
+static void
+print_usage_line(const char *label, const json_t *stats, const char *key, const char *what)
+{
+        uint64_t used = stat_uint(stats, key, "used"), limit = stat_uint(stats, key, "limit");
+
+        printf("%-12s %llu%s", label, (unsigned long long)used, what);
+        if (limit > 0)
+                printf(" (limit %llu)", (unsigned long long)limit);
+        putchar('\n');
+}
+
+static int
+stats_run(struct ctl *ctl, int argc, char **argv)
+{
+        struct corral_hello h;
+        struct corral_result res;
+        struct corral_error err;
+        json_t *stats;
+        char up[32], rss[32], qbytes[32];
+        int rc;
+
+        if (!no_args(ctl, argc, argv, &rc) || (rc = ctl_connect(ctl)) != CTL_EXIT_OK)
+                return rc;
+        if (corral_hello(ctl->conn, &h, &err) == -1)
+                return ctl_fail(ctl, &err);
+        if (corral_call(ctl->conn, "daemon.stats", NULL, 0, &res, &err) == -1) {
+                corral_hello_clear(&h);
+                return ctl_fail(ctl, &err);
+        }
+        stats = ctl_json_from_msgpack(&res.obj);
+        corral_result_free(&res);
+        if (!json_is_object(stats)) {
+                corral_hello_clear(&h);
+                json_decref(stats);
+                ctl_warn("io: daemon.stats did not answer with a map");
+                return CTL_EXIT_IO;
+        }
+        if (ctl->json) {
+                json_object_set_new(stats, "socket", json_string(ctl_socket_path(ctl)));
+                json_object_set_new(stats, "version", json_string(h.version));
+                json_object_set_new(stats, "protocol", json_integer(h.protocol));
+                json_object_set_new(stats, "pid", json_integer(h.pid));
+                corral_hello_clear(&h);
+                return ctl_json_print(stats);
+        }
+        ctl_format_duration(json_number_value(json_object_get(stats, "uptime")), up, sizeof up);
+        format_bytes(stat_uint(stats, "rss", NULL), rss, sizeof rss);
+        format_bytes(stat_uint(stats, "queues", "bytes"), qbytes, sizeof qbytes);
+        printf("corrald %s, pid %ld, up %s, on %s\n", h.version, (long)h.pid, up,
+               ctl_socket_path(ctl));
+        print_usage_line("processes", stats, "processes", " running");
+        print_usage_line("history", stats, "history", " ended records kept");
+        printf("%-12s %llu queues, %llu messages, %s\n", "queues",
+               (unsigned long long)stat_uint(stats, "queues", "count"),
+               (unsigned long long)stat_uint(stats, "queues", "messages"), qbytes);
+        print_usage_line("connections", stats, "connections", "");
+        print_usage_line("descriptors", stats, "descriptors", "");
+        printf("%-12s %s resident\n", "memory", rss);
+        corral_hello_clear(&h);
+        json_decref(stats);
+        return fflush(stdout) == 0 ? CTL_EXIT_OK : CTL_EXIT_IO;
+}
+
+const struct ctl_cmd ctl_cmd_stats = {
+    .name = "stats",
+    .run = stats_run,
+    .usage = "",
+    .summary = "Show the daemon's version, uptime and usage against its limits",
+    .help = "Asks daemon.hello and daemon.stats and prints a summary: version, pid,\n"
+            "uptime, live processes, kept records, queues, connections, descriptors\n"
+            "and memory, each against its configured limit. Exits 0 when the daemon\n"
+            "answers and 3 when it cannot be reached, so that it also serves as a\n"
+            "health check. With --json: daemon.stats' map (see proto/PROTOCOL.md) with\n"
+            "socket, version, protocol and pid added.\n",
+    .example = "  corralctl stats\n  corralctl stats --json | jq .processes\n",
 };
 
 static int

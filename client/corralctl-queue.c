@@ -24,9 +24,9 @@ enum {
 /* The width of the keys of `queue info`. */
 #define QUEUE_KEY_WIDTH 20
 
-/* 1536 as 1.5K, 3 MiB as 3.0M: for the table. */
-static void
-format_size(uint64_t v, char *buf, size_t len)
+/* 1536 as 1.5K, 3 MiB as 3.0M: for tables. */
+void
+ctl_format_size(uint64_t v, char *buf, size_t len)
 {
         static const char units[] = "KMGTPE";
         double d = (double)v;
@@ -309,7 +309,7 @@ list_fill(struct list_row *r, const struct corral_queue_info *q)
         snprintf(r->cell[QCOL_READY], n, "%llu", (unsigned long long)q->ready);
         snprintf(r->cell[QCOL_RESERVED], n, "%llu", (unsigned long long)q->reserved);
         snprintf(r->cell[QCOL_DELAYED], n, "%llu", (unsigned long long)q->delayed);
-        format_size(q->bytes, r->cell[QCOL_BYTES], n);
+        ctl_format_size(q->bytes, r->cell[QCOL_BYTES], n);
         if (q->maxsize > 0)
                 snprintf(r->cell[QCOL_MAXSIZE], n, "%llu", (unsigned long long)q->maxsize);
         else

@@ -18,11 +18,12 @@
 
 /* The commands, in the order `corralctl --help` lists them. */
 static const struct ctl_cmd *const ctl_cmds[] = {
-    &ctl_cmd_spawn,     &ctl_cmd_run,         &ctl_cmd_start,    &ctl_cmd_restart, &ctl_cmd_join,
-    &ctl_cmd_terminate, &ctl_cmd_signal,      &ctl_cmd_info,     &ctl_cmd_ps,      &ctl_cmd_logs,
-    &ctl_cmd_pool,      &ctl_cmd_queue,       &ctl_cmd_put,      &ctl_cmd_get,     &ctl_cmd_ack,
-    &ctl_cmd_nack,      &ctl_cmd_touch,       &ctl_cmd_peek,     &ctl_cmd_events,  &ctl_cmd_ping,
-    &ctl_cmd_hello,     &ctl_cmd_reopen_logs, &ctl_cmd_shutdown, &ctl_cmd_call,    &ctl_cmd_help,
+    &ctl_cmd_spawn,     &ctl_cmd_run,    &ctl_cmd_start,       &ctl_cmd_restart,  &ctl_cmd_join,
+    &ctl_cmd_terminate, &ctl_cmd_signal, &ctl_cmd_info,        &ctl_cmd_ps,       &ctl_cmd_logs,
+    &ctl_cmd_pool,      &ctl_cmd_queue,  &ctl_cmd_put,         &ctl_cmd_get,      &ctl_cmd_ack,
+    &ctl_cmd_nack,      &ctl_cmd_touch,  &ctl_cmd_peek,        &ctl_cmd_events,   &ctl_cmd_ping,
+    &ctl_cmd_stats,     &ctl_cmd_hello,  &ctl_cmd_reopen_logs, &ctl_cmd_shutdown, &ctl_cmd_call,
+    &ctl_cmd_help,
 };
 #define CTL_NCMDS (sizeof ctl_cmds / sizeof ctl_cmds[0])
 

@@ -257,6 +257,9 @@ json_t *ctl_json_record(const struct corral_process *);
 json_t *ctl_json_pool(const struct corral_pool *);
 int ctl_json_print(json_t *);
 
+/* corralctl-queue.c: 1536 as 1.5K, 3 MiB as 3.0M. */
+void ctl_format_size(uint64_t v, char *buf, size_t len);
+
 /* corralctl-ps.c */
 void ctl_format_duration(double seconds, char *buf, size_t len);
 double ctl_process_runtime(const struct corral_process *);
@@ -293,6 +296,7 @@ extern const struct ctl_cmd ctl_cmd_queue_touch;
 extern const struct ctl_cmd ctl_cmd_queue_peek;
 extern const struct ctl_cmd ctl_cmd_events;
 extern const struct ctl_cmd ctl_cmd_ping;
+extern const struct ctl_cmd ctl_cmd_stats;
 extern const struct ctl_cmd ctl_cmd_hello;
 extern const struct ctl_cmd ctl_cmd_reopen_logs;
 extern const struct ctl_cmd ctl_cmd_shutdown;

@@ -21,6 +21,7 @@
 #include "output.h"
 #include "pool.h"
 #include "process.h"
+#include "process-table.h"
 #include "queue.h"
 #include "server.h"
 #include "state.h"
@@ -129,6 +130,7 @@ corrald_init(struct corrald *d)
         if (d->reap_conns_ev == NULL || d->stop_timer == NULL)
                 fatalx("cannot create the daemon's events");
         method_table_check();
+        d->started = process_mono();
         d->processes = process_table_new(d);
         d->pools = pool_table_new(d);
         d->syncer = syncer_new(d->base);

@@ -89,6 +89,7 @@ struct corrald {
         struct event *stop_timer; /* bounds the final flush at shutdown */
         bool stopping;
         int exit_code;
+        double started; /* process_mono() at corrald_init, for daemon.stats' uptime */
         /* Scratch buffer for encoding responses, reused by every reply. */
         msgpack_sbuffer out;
         msgpack_packer pk;

@@ -13,6 +13,7 @@
 #include "method.h"
 #include "pool.h"
 #include "process.h"
+#include "process-table.h"
 #include "queue.h"
 #include "request.h"
 
@@ -70,7 +71,7 @@ stats_run(struct request *req, const void *params)
                 qcount += q->count;
         }
         getrlimit(RLIMIT_NOFILE, &rl);
-        msgpack_pack_map(pk, 14);
+        msgpack_pack_map(pk, 15);
         stats_pair(pk, "connections", d->nconns, c->max_connections);
         stats_pair(pk, "processes", process_table_live(d->processes), c->max_processes);
         /* Ended records: evictable history, and those pinned for their spawners' joins. */
@@ -90,6 +91,7 @@ stats_run(struct request *req, const void *params)
         proto_pack_kv_uint(pk, "messages", qcount);
         proto_pack_kv_uint(pk, "bytes", qbytes);
         proto_pack_kv_uint(pk, "rss", stats_rss());
+        proto_pack_kv_double(pk, "uptime", process_mono() - d->started);
         request_done(req);
         return METHOD_DONE;
 }

@@ -308,6 +308,39 @@ t_usage(void)
         teardown();
 }
 
+/* stats: the daemon's usage against its limits, as text and as JSON. */
+static void
+t_stats(void)
+{
+        json_t *j, *procs;
+
+        setup();
+        CTL_EXPECT(0, "spawn", "--name", "st1", "--", HELPER_PATH, "sleep", "60");
+        CTL_EXPECT(0, "spawn", "--name", "st2", "--", HELPER_PATH, "exit", "0");
+        CTL_EXPECT(0, "join", "st2");
+        CTL_EXPECT(0, "queue", "create", "stq");
+        CTL_EXPECT(0, "put", "stq", "hello");
+        CTL_EXPECT(0, "stats");
+        T_ASSERTF(strstr(rr.out, "processes    1 running") != NULL &&
+                      strstr(rr.out, "1 queues, 1 messages, 5 bytes") != NULL,
+                  "stats output:\n%s", rr.out);
+        CTL_EXPECT(0, "--json", "stats");
+        j = json_out();
+        T_EQ_INT(jint(j, "pid"), h->pid);
+        T_EQ_STR(jstr(j, "socket"), h->sock);
+        procs = json_object_get(j, "processes");
+        T_EQ_INT(jint(procs, "used"), 1);
+        T_ASSERT(jint(procs, "limit") > 0);
+        T_EQ_INT(jint(json_object_get(j, "history"), "used"), 1);
+        T_EQ_INT(jint(json_object_get(j, "queues"), "messages"), 1);
+        T_ASSERT(jint(j, "rss") > 0);
+        T_ASSERT(json_is_number(json_object_get(j, "uptime")) &&
+                 json_number_value(json_object_get(j, "uptime")) >= 0);
+        json_decref(j);
+        CTL_EXPECT(2, "stats", "extra");
+        teardown();
+}
+
 static void
 t_cannot_connect(void)
 {
@@ -325,8 +358,9 @@ t_cannot_connect(void)
 static void
 t_help(void)
 {
-        static const char *cmds[] = {"spawn",  "join", "terminate", "signal",   "info", "ps",
-                                     "status", "ping", "hello",     "shutdown", "call", "help"};
+        static const char *cmds[] = {"spawn", "join",   "terminate", "signal", "info",
+                                     "ps",    "status", "ping",      "hello",  "shutdown",
+                                     "call",  "help",   "stats"};
         const char *argv[] = {CORRALCTL_PATH, NULL, NULL, NULL};
 
         /* No daemon needed. */
@@ -404,7 +438,7 @@ static const struct test_case cases[] = {
     TEST_CASE(ping_hello),       TEST_CASE(spawn_join), TEST_CASE(json),   TEST_CASE(ps_info),
     TEST_CASE(terminate_signal), TEST_CASE(env_cwd),    TEST_CASE(errors), TEST_CASE(usage),
     TEST_CASE(cannot_connect),   TEST_CASE(help),       TEST_CASE(call),   TEST_CASE(shutdown),
-    TEST_CASE(env_socket),
+    TEST_CASE(env_socket),       TEST_CASE(stats),
 };
 
 int

@@ -11,7 +11,8 @@ add_executable(corral-bench-child ${CMAKE_CURRENT_LIST_DIR}/child/ready-child.c)
 add_dependencies(corral-bench corral-bench-child)
 target_compile_definitions(corral-bench PRIVATE
   CORRALD_PATH="$<TARGET_FILE:corrald>"
+  CORRALCTL_PATH="$<TARGET_FILE:corralctl>"
   READY_CHILD_PATH="$<TARGET_FILE:corral-bench-child>"
   BENCH_BUILD_TYPE="${CMAKE_BUILD_TYPE}")
-# No add_dependencies(corrald): the bench must still build while the daemon is
-# mid-change; scripts/bench builds both targets.
+# No add_dependencies(corrald, corralctl): the bench must still build while the
+# daemon or the client is mid-change; scripts/bench builds all three targets.

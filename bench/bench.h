@@ -30,11 +30,12 @@
 
 struct bench {
         const char *corrald_path;
-        const char *self_path;  /* this program, re-executed as the raw reference server */
-        const char *child_path; /* corral-bench-child: the restart scenario's program */
-        char dir[128];          /* private temporary directory */
-        unsigned reps;          /* repetitions of each figure */
-        bool quick;             /* smaller sizes for a smoke run */
+        const char *corralctl_path; /* the client the command scenario runs */
+        const char *self_path;      /* this program, re-executed as the raw reference server */
+        const char *child_path;     /* corral-bench-child: the restart scenario's program */
+        char dir[128];              /* private temporary directory */
+        unsigned reps;              /* repetitions of each figure */
+        bool quick;                 /* smaller sizes for a smoke run */
         bool verbose;
         pid_t corrald;       /* the running daemon, 0 if none */
         char sock[192];      /* its socket */
@@ -124,6 +125,7 @@ struct scenario {
 };
 
 extern const struct scenario scenario_roundtrip;
+extern const struct scenario scenario_command;
 extern const struct scenario scenario_pipeline;
 extern const struct scenario scenario_spawn;
 extern const struct scenario scenario_join;
@@ -133,6 +135,7 @@ extern const struct scenario scenario_scale;
 extern const struct scenario scenario_restart;
 extern const struct scenario scenario_queue;
 extern const struct scenario scenario_spawn_rss;
+extern const struct scenario scenario_replicas;
 extern const struct scenario scenario_queue_footprint;
 extern const struct scenario scenario_events;
 

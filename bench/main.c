@@ -22,6 +22,9 @@
 #ifndef CORRALD_PATH
 #define CORRALD_PATH "corrald"
 #endif
+#ifndef CORRALCTL_PATH
+#define CORRALCTL_PATH "corralctl"
+#endif
 #ifndef READY_CHILD_PATH
 #define READY_CHILD_PATH "corral-bench-child"
 #endif
@@ -31,9 +34,10 @@
 #define BENCH_MAX_PEERS    4
 
 static const struct scenario *const scenarios[] = {
-    &scenario_roundtrip,       &scenario_pipeline, &scenario_spawn,  &scenario_spawn_rss,
-    &scenario_restart,         &scenario_join,     &scenario_queue,  &scenario_footprint,
-    &scenario_queue_footprint, &scenario_scale,    &scenario_events,
+    &scenario_roundtrip, &scenario_command,   &scenario_pipeline,        &scenario_spawn,
+    &scenario_spawn_rss, &scenario_replicas,  &scenario_restart,         &scenario_join,
+    &scenario_queue,     &scenario_footprint, &scenario_queue_footprint, &scenario_scale,
+    &scenario_events,
 };
 #define NSCENARIOS (sizeof scenarios / sizeof scenarios[0])
 
@@ -49,7 +53,8 @@ static const char usage[] =
     "  --no-peers       skip supervisord and task-spooler\n"
     "  --md FILE        write the markdown report to FILE\n"
     "  --json FILE      write the JSON report to FILE\n"
-    "  --corrald PATH   the daemon to measure (default: the one built with the bench)\n"
+    "  --corrald PATH   the daemon to measure (default: the one built with the bench);\n"
+    "                   the command scenario then runs the corralctl beside it, if any\n"
     "  --keep           keep the temporary directory (logs, sockets) afterwards\n"
     "  -v, --verbose    print every repetition's values\n"
     "  -h, --help       this help\n";
@@ -368,6 +373,21 @@ results_free(struct results *res)
         free(res->errors);
 }
 
+/* The corralctl beside a --corrald given, if there is one there; else the one built with us. */
+static const char *
+corralctl_beside(const char *corrald, char *buf, size_t len)
+{
+        const char *slash = strrchr(corrald, '/');
+        int n;
+
+        if (slash == NULL) /* found in $PATH: no directory to look in */
+                return CORRALCTL_PATH;
+        n = snprintf(buf, len, "%.*s/corralctl", (int)(slash - corrald), corrald);
+        if (n > 0 && (size_t)n < len && access(buf, X_OK) == 0)
+                return buf;
+        return CORRALCTL_PATH;
+}
+
 static int
 rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -405,7 +425,7 @@ main(int argc, char **argv)
         struct bench b;
         struct results res;
         const char *only = NULL, *md = NULL, *json = NULL;
-        char self[PATH_MAX];
+        char self[PATH_MAX], ctl[PATH_MAX];
         bool peers_on = true, keep = false, reps_set = false;
         double t0;
         size_t i, ran = 0;
@@ -417,6 +437,7 @@ main(int argc, char **argv)
         memset(&b, 0, sizeof b);
         memset(&res, 0, sizeof res);
         b.corrald_path = CORRALD_PATH;
+        b.corralctl_path = CORRALCTL_PATH;
         b.child_path = READY_CHILD_PATH;
         b.reps = BENCH_REPS_DEFAULT;
         while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
@@ -449,6 +470,7 @@ main(int argc, char **argv)
                         break;
                 case OPT_CORRALD:
                         b.corrald_path = optarg;
+                        b.corralctl_path = corralctl_beside(optarg, ctl, sizeof ctl);
                         break;
                 case OPT_KEEP:
                         keep = true;

@@ -42,12 +42,12 @@ struct proto_field {
         const char *name;
         enum proto_ftype type;
         unsigned flags;
-        size_t off;      /* offset of the value in the struct */
-        size_t has_off;  /* offset of a bool set when present; 0 = none */
+        size_t off;       /* offset of the value in the struct */
+        size_t has_off;   /* offset of a bool set when present; 0 = none */
         size_t count_off; /* PF_STRV, PF_ENV, PF_BYTES: offset of the size_t count/length */
         int64_t min, max; /* PF_INT, PF_UINT; max for PF_SECONDS (0 = none) */
         size_t max_len;   /* PF_STR, PF_BYTES, PF_STRV entries: 0 = default */
-        const char *const *enum_names;         /* PF_ENUM: NULL-terminated */
+        const char *const *enum_names;       /* PF_ENUM: NULL-terminated */
         const struct proto_params_spec *sub; /* PF_STRUCT */
 };
 
@@ -158,13 +158,13 @@ struct proto_p_spawn {
         const char *pool; /* NULL: "default" */
         const char **env; /* "K=V", NULL-terminated; NULL when absent */
         size_t nenv;
-        bool env_clear; /* start from an empty environment, not the daemon's */
+        bool env_clear;  /* start from an empty environment, not the daemon's */
         const char *cwd; /* NULL: the daemon's working directory */
         const uint8_t *stdin_data;
         size_t stdin_len;
         bool has_stdin;
         struct proto_policy policy;
-        int wait; /* PROTO_WAIT_*: answer at once, or once ready */
+        int wait;                   /* PROTO_WAIT_*: answer at once, or once ready */
         struct proto_target *after; /* start only once these have exited successfully */
         size_t nafter;
         int64_t priority; /* lower starts first among pending; default 0 */
@@ -201,8 +201,8 @@ struct proto_p_info {
 };
 
 struct proto_p_list {
-        const char *pool;  /* NULL: every pool */
-        bool live;         /* only processes that have not ended */
+        const char *pool; /* NULL: every pool */
+        bool live;        /* only processes that have not ended */
 };
 
 /* process.start, process.restart */
@@ -251,7 +251,7 @@ enum { PROTO_STREAM_BOTH = 0, PROTO_STREAM_STDOUT, PROTO_STREAM_STDERR };
 struct proto_p_logs {
         struct proto_target t; /* or pool */
         const char *pool;
-        int stream; /* PROTO_STREAM_* */
+        int stream;    /* PROTO_STREAM_* */
         uint64_t tail; /* the last N lines */
         bool has_tail;
         bool follow;

@@ -30,42 +30,42 @@
 #define PROTO_PATH_MAX            4096u
 
 /* Method names: the public API, matched exactly. */
-#define PROTO_M_DAEMON_HELLO      "daemon.hello"
-#define PROTO_M_DAEMON_PING       "daemon.ping"
-#define PROTO_M_DAEMON_SHUTDOWN   "daemon.shutdown"
-#define PROTO_M_PROCESS_SPAWN     "process.spawn"
-#define PROTO_M_PROCESS_JOIN      "process.join"
-#define PROTO_M_PROCESS_TERMINATE "process.terminate"
-#define PROTO_M_PROCESS_SIGNAL    "process.signal"
-#define PROTO_M_PROCESS_INFO      "process.info"
-#define PROTO_M_PROCESS_LIST      "process.list"
-#define PROTO_M_PROCESS_START     "process.start"
-#define PROTO_M_PROCESS_RESTART   "process.restart"
-#define PROTO_M_POOL_CREATE       "pool.create"
-#define PROTO_M_POOL_INFO         "pool.info"
-#define PROTO_M_POOL_LIST         "pool.list"
-#define PROTO_M_POOL_SCALE        "pool.scale"
-#define PROTO_M_POOL_RESTART      "pool.restart"
-#define PROTO_M_POOL_CLOSE        "pool.close"
-#define PROTO_M_POOL_JOIN         "pool.join"
-#define PROTO_M_POOL_TERMINATE    "pool.terminate"
-#define PROTO_M_POOL_DELETE       "pool.delete"
-#define PROTO_M_EVENTS_SUBSCRIBE  "events.subscribe"
-#define PROTO_M_QUEUE_CREATE      "queue.create"
-#define PROTO_M_QUEUE_INFO        "queue.info"
-#define PROTO_M_QUEUE_LIST        "queue.list"
-#define PROTO_M_QUEUE_PURGE       "queue.purge"
-#define PROTO_M_QUEUE_DELETE      "queue.delete"
-#define PROTO_M_QUEUE_PUT         "queue.put"
-#define PROTO_M_QUEUE_GET         "queue.get"
-#define PROTO_M_QUEUE_ACK         "queue.ack"
-#define PROTO_M_QUEUE_NACK        "queue.nack"
-#define PROTO_M_QUEUE_TOUCH       "queue.touch"
-#define PROTO_M_QUEUE_PEEK        "queue.peek"
-#define PROTO_M_PROCESS_LOGS      "process.logs"
+#define PROTO_M_DAEMON_HELLO       "daemon.hello"
+#define PROTO_M_DAEMON_PING        "daemon.ping"
+#define PROTO_M_DAEMON_SHUTDOWN    "daemon.shutdown"
+#define PROTO_M_PROCESS_SPAWN      "process.spawn"
+#define PROTO_M_PROCESS_JOIN       "process.join"
+#define PROTO_M_PROCESS_TERMINATE  "process.terminate"
+#define PROTO_M_PROCESS_SIGNAL     "process.signal"
+#define PROTO_M_PROCESS_INFO       "process.info"
+#define PROTO_M_PROCESS_LIST       "process.list"
+#define PROTO_M_PROCESS_START      "process.start"
+#define PROTO_M_PROCESS_RESTART    "process.restart"
+#define PROTO_M_POOL_CREATE        "pool.create"
+#define PROTO_M_POOL_INFO          "pool.info"
+#define PROTO_M_POOL_LIST          "pool.list"
+#define PROTO_M_POOL_SCALE         "pool.scale"
+#define PROTO_M_POOL_RESTART       "pool.restart"
+#define PROTO_M_POOL_CLOSE         "pool.close"
+#define PROTO_M_POOL_JOIN          "pool.join"
+#define PROTO_M_POOL_TERMINATE     "pool.terminate"
+#define PROTO_M_POOL_DELETE        "pool.delete"
+#define PROTO_M_EVENTS_SUBSCRIBE   "events.subscribe"
+#define PROTO_M_QUEUE_CREATE       "queue.create"
+#define PROTO_M_QUEUE_INFO         "queue.info"
+#define PROTO_M_QUEUE_LIST         "queue.list"
+#define PROTO_M_QUEUE_PURGE        "queue.purge"
+#define PROTO_M_QUEUE_DELETE       "queue.delete"
+#define PROTO_M_QUEUE_PUT          "queue.put"
+#define PROTO_M_QUEUE_GET          "queue.get"
+#define PROTO_M_QUEUE_ACK          "queue.ack"
+#define PROTO_M_QUEUE_NACK         "queue.nack"
+#define PROTO_M_QUEUE_TOUCH        "queue.touch"
+#define PROTO_M_QUEUE_PEEK         "queue.peek"
+#define PROTO_M_PROCESS_LOGS       "process.logs"
 #define PROTO_M_DAEMON_REOPEN_LOGS "daemon.reopen_logs"
-#define PROTO_M_DAEMON_RELOAD     "daemon.reload"
-#define PROTO_M_DAEMON_STATS      "daemon.stats"
+#define PROTO_M_DAEMON_RELOAD      "daemon.reload"
+#define PROTO_M_DAEMON_STATS       "daemon.stats"
 
 enum proto_msg_type {
         PROTO_REQUEST = 0,
@@ -128,13 +128,13 @@ void proto_limits_default(struct proto_limits *);
  */
 struct proto_msg {
         enum proto_msg_type type;
-        uint32_t msgid;            /* requests and responses */
-        bool has_msgid;            /* false if even the msgid was unreadable */
+        uint32_t msgid;                    /* requests and responses */
+        bool has_msgid;                    /* false if even the msgid was unreadable */
         char method[PROTO_METHOD_MAX + 1]; /* requests and notifications */
-        msgpack_object params;     /* requests, notifications: an array */
-        msgpack_object error;      /* responses: nil or a map */
-        msgpack_object result;     /* responses */
-        msgpack_unpacked unpacked; /* owns the objects above */
+        msgpack_object params;             /* requests, notifications: an array */
+        msgpack_object error;              /* responses: nil or a map */
+        msgpack_object result;             /* responses */
+        msgpack_unpacked unpacked;         /* owns the objects above */
 };
 
 /*

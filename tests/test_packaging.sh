@@ -390,8 +390,10 @@ deb_install() {
         out=$(timeout 10 /usr/sbin/corrald --version) || fail "/usr/sbin/corrald --version failed"
         case $out in *"$version"*) ;; *) fail "corrald --version says '$out', not $version" ;; esac
         timeout 10 /usr/bin/corralctl --help >/dev/null || fail "/usr/bin/corralctl --help failed"
-        ldd /usr/bin/corralctl | grep -qE 'libcorral\.so\.1 => /(usr/)?lib/' ||
-                fail "corralctl does not find libcorral.so.1 in /usr/lib: $(ldd /usr/bin/corralctl | grep corral)"
+        # corralctl is linked statically (CORRAL_CTL_STATIC); programs find libcorral.so.1
+        # through the ldconfig trigger.
+        ldconfig -p | grep -qE 'libcorral\.so\.1 .*=> /(usr/)?lib/' ||
+                fail "the dynamic linker does not know libcorral.so.1: $(ldconfig -p | grep corral)"
         # The installed conffile, at corrald's default path for root.
         timeout 10 env -u CORRAL_CONFIG /usr/sbin/corrald --check-config ||
                 fail "the installed configuration is invalid"

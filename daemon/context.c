@@ -24,6 +24,7 @@
 #include "process-table.h"
 #include "queue.h"
 #include "server.h"
+#include "spawn.h"
 #include "state.h"
 #include "syncer.h"
 #include "systemd.h"
@@ -130,6 +131,7 @@ corrald_init(struct corrald *d)
         if (d->reap_conns_ev == NULL || d->stop_timer == NULL)
                 fatalx("cannot create the daemon's events");
         method_table_check();
+        spawn_init();
         d->started = process_mono();
         d->processes = process_table_new(d);
         d->pools = pool_table_new(d);

@@ -63,6 +63,13 @@ struct spawn_req {
 };
 
 /*
+ * Take the few low descriptors spawn_start copies a child's into, so that
+ * a child need not copy the daemon's whole table (see spawn.c). Early, while
+ * few are open; spawn_start does it itself if this was not called.
+ */
+void spawn_init(void);
+
+/*
  * Start the child. Returns its pid, or -1 with errno set and *what naming
  * the step that failed ("exec", "cwd", "stdin", ...). Failures are
  * reported here, synchronously, and such a child is reaped before

@@ -158,6 +158,11 @@ mock_echo_text(struct mock_child *c, const char *const *argv)
         c->buf[c->len++] = '\n';
 }
 
+void
+spawn_init(void)
+{
+}
+
 pid_t
 spawn_start(const struct spawn_req *req, const char **what)
 {

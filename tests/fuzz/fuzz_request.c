@@ -1,8 +1,8 @@
 /*
  * fuzz_request.c -- libFuzzer target for the whole request path: a
  * client's bytes go through a real daemon context (context.c's
- * corrald_init(), started as main() starts it, from an empty configuration
- * file) over a socketpair that conn_new() adopts as server.c adopts an
+ * corrald_init(), started as main() starts it, from a configuration file
+ * of access rules) over a socketpair that conn_new() adopts as server.c adopts an
  * accepted socket. Reading, framing, dispatch, validation, access, every
  * method, parked requests, events, queues (durable ones too), pools,
  * processes, output capture, reload, shutdown and teardown are the
@@ -21,7 +21,15 @@
  *   [2, "fuzz.restart", []]    corrald is freed, as if killed, and started
  *                              again on the same state directory (durable
  *                              queues and saved pools come back); the
- *                              client connects to the new one.
+ *                              client connects to the new one;
+ *   [2, "fuzz.as_read", []], [2, "fuzz.as_scoped", []], [2, "fuzz.as_none", []]
+ *                              the client hangs up and connects again as
+ *                              another user (its socket made with that
+ *                              effective uid, so that SO_PEERCRED says so):
+ *                              nobody (read access), daemon (control of
+ *                              pool and queue "a" only) or bin (no rule:
+ *                              refused); "fuzz.reconnect" connects as root
+ *                              again. The configuration holds those rules.
  *
  * Each turn runs the event loop once without blocking, lets the mock
  * children take a step and reaps those that ended (as the SIGCHLD handler
@@ -37,7 +45,8 @@
  *
  * Sandbox: one temporary directory per process (under $TMPDIR, else
  * /dev/shm, else /tmp; removed at exit, or by the next run after a crash)
- * holds the configuration and the state directory, emptied after each
+ * holds the configuration (the [access] rules of the users above) and the
+ * state directory, emptied after each
  * input. corrald runs as root here
  * with full access, so a file: destination could name any file: while an
  * input runs, open() and rename() below refuse (EACCES) to write outside
@@ -88,7 +97,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_STUCK_TURNS  64  /* turns the socket may refuse our bytes */
 #define FUZZ_READ_CHUNK   65536
 
-enum fuzz_cmd { FUZZ_CMD_NONE, FUZZ_CMD_RECONNECT, FUZZ_CMD_RESTART };
+enum fuzz_cmd {
+        FUZZ_CMD_NONE,
+        FUZZ_CMD_RECONNECT,
+        FUZZ_CMD_RESTART,
+        FUZZ_CMD_AS_READ,
+        FUZZ_CMD_AS_SCOPED,
+        FUZZ_CMD_AS_NONE,
+};
+
+/* The harness's commands, and the user each reconnects as (0: root). */
+static const struct {
+        const char *method;
+        enum fuzz_cmd cmd;
+        uid_t uid;
+        gid_t gid;
+} fuzz_cmds[] = {
+    {"fuzz.reconnect", FUZZ_CMD_RECONNECT, 0, 0},     {"fuzz.restart", FUZZ_CMD_RESTART, 0, 0},
+    {"fuzz.as_read", FUZZ_CMD_AS_READ, 65534, 65534}, /* nobody, nogroup */
+    {"fuzz.as_scoped", FUZZ_CMD_AS_SCOPED, 1, 1},     /* daemon */
+    {"fuzz.as_none", FUZZ_CMD_AS_NONE, 2, 2},         /* bin */
+};
+#define FUZZ_NCMDS (sizeof fuzz_cmds / sizeof fuzz_cmds[0])
+
+/* The configuration of every input: the rules of those users. */
+static const char fuzz_config[] = "[access]\n"
+                                  "user.nobody = read\n"
+                                  "user.daemon = control pools=a queues=a\n";
 
 struct fuzz_run {
         const uint8_t *data;
@@ -101,6 +136,8 @@ struct fuzz_run {
         enum fuzz_cmd cmd[FUZZ_MAX_COMMANDS];
         size_t ncmds;
         struct corrald *d;
+        uid_t uid; /* whom the client connects as */
+        gid_t gid;
         int fd;                  /* the client's end; -1 if none */
         struct proto_reader *rd; /* the client's reader of answers */
         bool gone;               /* the daemon hung up (or the client did) */
@@ -327,7 +364,15 @@ fuzz_connect(struct fuzz_run *r)
         struct proto_limits lim = {1u << 30, 0, 1u << 24};
         int sv[2];
 
+        /*
+         * The socket's credentials are its maker's effective ones. Not
+         * root (no CAP_SETUID): as ourselves, whatever was asked.
+         */
+        if (r->uid != 0 && setegid(r->gid) == 0 && seteuid(r->uid) != 0 && setegid(0) != 0)
+                abort();
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
+                abort();
+        if (geteuid() != getuid() && (seteuid(getuid()) != 0 || setegid(getgid()) != 0))
                 abort();
         conn_new(r->d, sv[0]);
         r->fd = sv[1];
@@ -500,10 +545,10 @@ fuzz_scan(struct fuzz_run *r)
                 enum fuzz_cmd cmd = FUZZ_CMD_NONE;
 
                 r->bounds[r->nbounds++] = end;
-                if (msg.type == PROTO_NOTIFICATION && strcmp(msg.method, "fuzz.reconnect") == 0)
-                        cmd = FUZZ_CMD_RECONNECT;
-                else if (msg.type == PROTO_NOTIFICATION && strcmp(msg.method, "fuzz.restart") == 0)
-                        cmd = FUZZ_CMD_RESTART;
+                for (size_t i = 0; msg.type == PROTO_NOTIFICATION && i < FUZZ_NCMDS; i++) {
+                        if (strcmp(msg.method, fuzz_cmds[i].method) == 0)
+                                cmd = fuzz_cmds[i].cmd;
+                }
                 if (cmd != FUZZ_CMD_NONE && r->ncmds < FUZZ_MAX_COMMANDS) {
                         r->cmd_end[r->ncmds] = end;
                         r->cmd[r->ncmds++] = cmd;
@@ -516,14 +561,20 @@ fuzz_scan(struct fuzz_run *r)
 static void
 fuzz_command(struct fuzz_run *r, enum fuzz_cmd cmd)
 {
-        if (cmd == FUZZ_CMD_RECONNECT) {
+        if (cmd != FUZZ_CMD_RESTART) {
+                for (size_t i = 0; i < FUZZ_NCMDS; i++) {
+                        if (fuzz_cmds[i].cmd == cmd) {
+                                r->uid = fuzz_cmds[i].uid;
+                                r->gid = fuzz_cmds[i].gid;
+                        }
+                }
                 /* A stopping corrald has closed its socket: nobody connects any more. */
                 if (r->d->stopping)
                         return;
                 fuzz_disconnect(r);
                 fuzz_settle(r);
                 fuzz_connect(r);
-        } else if (cmd == FUZZ_CMD_RESTART) {
+        } else {
                 fuzz_disconnect(r);
                 corrald_free(r->d);
                 free(r->d);
@@ -552,9 +603,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         r.size = size - 1;
         r.fd = -1;
         fuzz_scan(&r);
-        /* An empty configuration, a fresh state directory, and /fuzz/. */
+        /* The access rules alone, a fresh state directory, and /fuzz/. */
         if ((fd = openat(AT_FDCWD, conf_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
                 -1 ||
+            write(fd, fuzz_config, sizeof fuzz_config - 1) != (ssize_t)(sizeof fuzz_config - 1) ||
             close(fd) != 0 || mkdir(files_dir, 0700) != 0)
                 abort();
         guard = true;

@@ -4,8 +4,10 @@
 Input of the target: byte 0 flags (bits 0-1 how the bytes arrive: 0 at
 once, 1 small chunks, 2 large chunks, 3 a message at a time; bit 2 the
 client hangs up at the end; bits 3-7 the chunk seed), then the client's
-MessagePack-RPC stream. The notifications "fuzz.reconnect" and
-"fuzz.restart" are commands to the harness (see fuzz_request.c).
+MessagePack-RPC stream. The notifications "fuzz.reconnect",
+"fuzz.restart" and "fuzz.as_read", "fuzz.as_scoped", "fuzz.as_none" (connect
+again as nobody: read; daemon: control of pool and queue "a"; bin: no rule)
+are commands to the harness (see fuzz_request.c).
 
 Programs are tests/fuzz/mock_spawn.c's: true, false, exit N, echo ...,
 warn ..., cat, ready [STATUS], crash, stubborn, missing*, noexec, eagain; anything
@@ -56,6 +58,9 @@ class Stream:
 
     def reconnect(self):
         return self.note("fuzz.reconnect")
+
+    def as_user(self, who):
+        return self.note("fuzz.as_" + who)
 
 
 written = set()
@@ -503,7 +508,36 @@ def chunking():
         write("chunking-%02x" % flags, conv, flags)
 
 
+def identities():
+    """Root sets things up; other users try them: read, scoped control, none."""
+    setup = S().req("pool.create", {"name": "a", "size": 1}).req("pool.create", {"name": "b"}) \
+        .req("queue.create", {"name": "a"}).req("queue.create", {"name": "b"}) \
+        .req("queue.put", {"queue": "a", "data": "x"}).req("queue.put", {"queue": "b", "data": "y"}) \
+        .req("process.spawn", {"argv": ["sleep"], "pool": "b", "name": "sb"}) \
+        .req("events.subscribe", {})
+    tries = [("process.list", {}), ("pool.list", {}), ("queue.list", {}), ("daemon.stats", {}),
+             ("process.spawn", {"argv": ["true"], "pool": "a"}),
+             ("process.spawn", {"argv": ["true"], "pool": "b"}),
+             ("process.spawn", {"argv": ["true"], "pool": "a", "user": "root"}),
+             ("process.terminate", {"name": "sb"}), ("queue.get", {"queue": "a"}),
+             ("queue.get", {"queue": "b"}), ("queue.peek", {"queue": "b"}),
+             ("pool.scale", {"name": "b", "count": 2}), ("process.logs", {"name": "sb"}),
+             ("events.subscribe", {"pools": ["a", "b"]}), ("daemon.reload", {}),
+             ("daemon.shutdown", {})]
+    for who in ("read", "scoped", "none"):
+        s = S()
+        s.data = setup.data
+        s.msgid = setup.msgid
+        s.as_user(who)
+        for method, params in tries[:-1]:
+            s.req(method, params)
+        s.reconnect().req("process.list", {}).as_user(who).req(*tries[-1])
+        write("as-" + who, s)
+        write("as-" + who + "-chunked", s, PER_MESSAGE | HANGUP)
+
+
 if __name__ == "__main__":
+    identities()
     one_per_method()
     sequences()
     bad_input()

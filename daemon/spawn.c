@@ -27,6 +27,7 @@
 
 #include <linux/close_range.h>
 
+#include "log.h"
 #include "spawn.h"
 
 #define SPAWN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -489,14 +490,24 @@ spawn_init(void)
         spawn_slots.state = SLOTS_READY;
 }
 
-/* Back to /dev/null: the slots must not hold the child's pipes open. */
+/*
+ * Back to /dev/null: the slots must not hold the child's pipes open (its
+ * output would never see end of file). A slot that cannot be is closed,
+ * and the slots are given up.
+ */
 static void
 spawn_slots_clear(void)
 {
         int i;
 
-        for (i = 0; i < SPAWN_NSLOTS; i++)
-                dup3(spawn_slots.null_fd, spawn_slots.fd[i], O_CLOEXEC);
+        for (i = 0; i < SPAWN_NSLOTS; i++) {
+                if (dup3(spawn_slots.null_fd, spawn_slots.fd[i], O_CLOEXEC) == -1) {
+                        log_warn("spawn: cannot reset descriptor %d: %s; spawning without slots",
+                                 spawn_slots.fd[i], strerror(errno));
+                        close(spawn_slots.fd[i]);
+                        spawn_slots.state = SLOTS_OFF;
+                }
+        }
 }
 
 /* *fd into slot i (if it is a descriptor); 0, or -1 with errno. */

@@ -42,7 +42,7 @@ struct syncer {
         pthread_mutex_t mu;
         pthread_cond_t work;     /* a job was queued, or stopping */
         pthread_cond_t finished; /* a job's fdatasync returned */
-        struct sync_jobs todo, done;
+        struct sync_jobs queued, done;
         int efd; /* the worker's "jobs done" signal to the loop */
         struct event *ev;
 };
@@ -56,11 +56,11 @@ syncer_main(void *arg)
 
         pthread_mutex_lock(&s->mu);
         for (;;) {
-                while (!s->stopping && TAILQ_EMPTY(&s->todo))
+                while (!s->stopping && TAILQ_EMPTY(&s->queued))
                         pthread_cond_wait(&s->work, &s->mu);
-                if ((j = TAILQ_FIRST(&s->todo)) == NULL)
+                if ((j = TAILQ_FIRST(&s->queued)) == NULL)
                         break; /* stopping, and nothing left to do */
-                TAILQ_REMOVE(&s->todo, j, entry);
+                TAILQ_REMOVE(&s->queued, j, entry);
                 pthread_mutex_unlock(&s->mu);
                 j->error = fdatasync(j->fd) == 0 ? 0 : errno;
                 pthread_mutex_lock(&s->mu);
@@ -112,7 +112,7 @@ syncer_new(struct event_base *base)
         struct syncer *s = xcalloc(1, sizeof *s);
 
         s->base = base;
-        TAILQ_INIT(&s->todo);
+        TAILQ_INIT(&s->queued);
         TAILQ_INIT(&s->done);
         if (pthread_mutex_init(&s->mu, NULL) != 0 || pthread_cond_init(&s->work, NULL) != 0 ||
             pthread_cond_init(&s->finished, NULL) != 0)
@@ -152,7 +152,7 @@ syncer_submit(struct syncer *s, int fd, void (*done)(void *, int), void *arg)
         if (!s->started)
                 syncer_start(s);
         pthread_mutex_lock(&s->mu);
-        TAILQ_INSERT_TAIL(&s->todo, j, entry);
+        TAILQ_INSERT_TAIL(&s->queued, j, entry);
         pthread_cond_signal(&s->work);
         pthread_mutex_unlock(&s->mu);
         return j;

@@ -10,7 +10,7 @@ again as nobody: read; daemon: control of pool and queue "a"; bin: no rule)
 are commands to the harness (see fuzz_request.c).
 
 Programs are tests/fuzz/mock_spawn.c's: true, false, exit N, echo ...,
-warn ..., cat, ready [STATUS], crash, stubborn, missing*, noexec, eagain; anything
+warn ..., cat, ready [STATUS], crash, deaf, missing*, noexec, eagain; anything
 else (sleep) runs until signalled. file: destinations under /fuzz/ land in
 the harness's sandbox.
 
@@ -157,7 +157,7 @@ def one_per_method():
           .req("process.spawn", {"argv": ["sleep"], "pool": "t"})
           .req("pool.terminate", {"name": "t", "wait": True}).req("pool.info", {"name": "t"}))
     write("pool.delete", S().req("pool.create", {"name": "d", "grace": 0})
-          .req("process.spawn", {"argv": ["stubborn"], "pool": "d"})
+          .req("process.spawn", {"argv": ["deaf"], "pool": "d"})
           .req("pool.delete", {"name": "d"}).req("pool.delete", {"name": "default"})
           .req("pool.list"))
     write("events.subscribe", S().req("events.subscribe")
@@ -299,9 +299,9 @@ def sequences():
           .req("process.spawn", {"argv": ["sleep"], "ready": "uptime", "min_uptime": 0,
                                  "wait": "ready"})
           .req("process.join", {"id": 2}).req("process.list"))
-    write("seq-terminate-grace", S().req("process.spawn", {"argv": ["stubborn"]})
+    write("seq-terminate-grace", S().req("process.spawn", {"argv": ["deaf"]})
           .req("process.terminate", {"id": 1, "grace": 0.000001, "wait": True})
-          .req("process.spawn", {"argv": ["stubborn"], "stop_signal": "KILL"})
+          .req("process.spawn", {"argv": ["deaf"], "stop_signal": "KILL"})
           .req("process.terminate", {"id": 2})
           .req("process.spawn", {"argv": ["sleep"]})
           .req("process.terminate", {"id": 3, "signal": "WINCH", "grace": 30})
@@ -378,7 +378,7 @@ def sequences():
           .req("process.logs", {"pool": "default", "follow": True}).reconnect()
           .req("daemon.ping"))
     write("seq-shutdown-busy", S().req("pool.create", {"name": "w", "replicas": {
-        "argv": ["stubborn"], "count": 2}, "grace": 0})
+        "argv": ["deaf"], "count": 2}, "grace": 0})
           .req("process.spawn", {"argv": ["sleep"]}).req("process.join", {"id": 3})
           .req("queue.create", {"name": "q"}).req("queue.get", {"queue": "q"})
           .req("daemon.shutdown").req("daemon.shutdown").req("process.spawn", {"argv": ["true"]})

@@ -14,7 +14,7 @@
  *   cat             copies stdin to stdout; ends with 0 at the end of its input
  *   ready [STATUS]  says READY=1 (and STATUS=), then runs
  *   crash           dies of SIGSEGV (core dumped) at once
- *   stubborn        runs, and ignores every signal but KILL
+ *   deaf            runs, and ignores every signal but KILL
  *   missing*, ""    cannot be found (ENOENT at "exec")
  *   noexec          cannot be executed (EACCES at "exec")
  *   eagain          cannot be started (EAGAIN at "spawn")
@@ -59,7 +59,7 @@ enum mock_prog {
         MOCK_CAT,
         MOCK_READY,
         MOCK_CRASH,
-        MOCK_STUBBORN,
+        MOCK_DEAF,
 };
 
 struct mock_child {
@@ -208,8 +208,8 @@ spawn_start(const struct spawn_req *req, const char **what)
                 c->status = arg1 != NULL ? xstrdup(arg1) : NULL;
         } else if (strcmp(name, "crash") == 0)
                 c->prog = MOCK_CRASH;
-        else if (strcmp(name, "stubborn") == 0)
-                c->prog = MOCK_STUBBORN;
+        else if (strcmp(name, "deaf") == 0)
+                c->prog = MOCK_DEAF;
         c->in = mock_take(req->stdin_fd);
         c->out = (req->flags & SPAWN_STDOUT) ? mock_take(req->stdout_fd) : -1;
         c->other = (req->flags & SPAWN_STDERR) ? mock_take(req->stderr_fd) : -1;
@@ -284,7 +284,7 @@ spawn_kill(pid_t pid, int sig)
         }
         if (sig == 0 || c->ended)
                 return 0;
-        if (sig == SIGKILL || (c->prog != MOCK_STUBBORN && mock_sig_ends(sig)))
+        if (sig == SIGKILL || (c->prog != MOCK_DEAF && mock_sig_ends(sig)))
                 mock_end(c, sig | (mock_sig_cores(sig) ? WCOREFLAG : 0));
         return 0;
 }

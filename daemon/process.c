@@ -320,7 +320,7 @@ process_exec(struct process *p, struct proto_error *err)
         free(overrides);
         free(notify_var);
         if (output_prepare(p->output, &req, err) != 0) {
-                spawn_env_free(env);
+                strv_free(env);
                 output_spawned(p->output, false);
                 errno = EINVAL;
                 return -1;
@@ -329,7 +329,7 @@ process_exec(struct process *p, struct proto_error *err)
             queue_find(p->table->daemon->queues, p->stdin_queue) == NULL) {
                 proto_error_set(err, PROTO_E_NOT_FOUND, "stdin_queue", "no queue named '%s'",
                                 p->stdin_queue);
-                spawn_env_free(env);
+                strv_free(env);
                 output_spawned(p->output, false);
                 errno = ENOENT;
                 return -1;
@@ -339,7 +339,7 @@ process_exec(struct process *p, struct proto_error *err)
                         saved = errno;
                         proto_error_set(err, PROTO_E_SPAWN_FAILED, "stdin",
                                         "cannot create a stdin pipe: %s", strerror(saved));
-                        spawn_env_free(env);
+                        strv_free(env);
                         output_spawned(p->output, false);
                         errno = saved;
                         return -1;
@@ -356,7 +356,7 @@ process_exec(struct process *p, struct proto_error *err)
         if (req.flags & SPAWN_CGROUP)
                 close(req.cgroup_fd);
         output_spawned(p->output, pid != -1);
-        spawn_env_free(env);
+        strv_free(env);
         if (pipefd[0] != -1)
                 close(pipefd[0]);
         if (pid == -1) {

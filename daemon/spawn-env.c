@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "spawn.h"
+#include "strv.h"
 #include "xmalloc.h"
 
 extern char **environ;
@@ -35,15 +36,13 @@ spawn_env_overridden(const char *kv, const char *const *overrides)
 char **
 spawn_env_build(const char *const *overrides, int clear)
 {
-        size_t n = 0, i = 0;
+        size_t i = 0, n = strv_len(overrides) + 1;
         char **env, **e;
         const char *const *o;
 
-        for (e = environ; !clear && e != NULL && *e != NULL; e++)
-                n++;
-        for (o = overrides; o != NULL && *o != NULL; o++)
-                n++;
-        env = xcalloc(n + 1, sizeof *env);
+        if (!clear)
+                n += strv_len((const char *const *)environ);
+        env = xcalloc(n, sizeof *env);
         for (e = environ; !clear && e != NULL && *e != NULL; e++) {
                 if (!spawn_env_overridden(*e, overrides))
                         env[i++] = xstrdup(*e);
@@ -55,14 +54,4 @@ spawn_env_build(const char *const *overrides, int clear)
         }
         env[i] = NULL;
         return env;
-}
-
-void
-spawn_env_free(char **env)
-{
-        char **e;
-
-        for (e = env; e != NULL && *e != NULL; e++)
-                free(*e);
-        free(env);
 }

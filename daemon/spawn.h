@@ -96,9 +96,8 @@ pid_t spawn_wait(pid_t, int *status);
 
 /*
  * Build the child's environment: the daemon's (unless clear) with the
- * "K=V" overrides applied. Free with spawn_env_free.
+ * "K=V" overrides applied. Free with strv_free.
  */
 char **spawn_env_build(const char *const *overrides, int clear);
-void spawn_env_free(char **);
 
 #endif

@@ -50,26 +50,29 @@ static int
 cmd_wait(pid_t pid, int *status, char **cause)
 {
         struct pollfd pfd;
-        int fd, k;
+        int fd, k = -1;
         pid_t r;
 
-        /* A pidfd bounds the wait without sleeping in a poll loop (which would add to the time). */
+        /*
+         * A pidfd bounds the wait without a sleeping poll loop (which would
+         * add to the time); without one, proc_wait's bounded loop.
+         */
         if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) != -1) {
                 pfd = (struct pollfd){fd, POLLIN, 0};
                 while ((k = poll(&pfd, 1, (int)(CMD_TIMEOUT * 1000))) == -1 && errno == EINTR)
                         ;
                 close(fd);
-                if (k == 0) {
-                        kill(pid, SIGKILL);
-                        waitpid(pid, status, 0);
-                        return fail(cause, "still running after %gs (killed)", CMD_TIMEOUT);
-                }
         }
-        while ((r = waitpid(pid, status, 0)) == -1 && errno == EINTR)
-                ;
-        if (r != pid)
-                return fail(cause, "waitpid: %s", strerror(errno));
-        return 0;
+        if (k == 1) {
+                while ((r = waitpid(pid, status, 0)) == -1 && errno == EINTR)
+                        ;
+                if (r == pid)
+                        return 0;
+        } else if (proc_wait(pid, k == 0 ? 0 : CMD_TIMEOUT, status))
+                return 0;
+        kill(pid, SIGKILL);
+        proc_wait(pid, CMD_TIMEOUT, NULL);
+        return fail(cause, "still running after %gs (killed)", CMD_TIMEOUT);
 }
 
 /* Run argv once as a whole command; *us from before the spawn to after the wait. */

@@ -16,6 +16,7 @@
  * then they are killed and reaped.
  */
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -193,9 +194,11 @@ rep_create(struct bench *b, struct rep_state *st, struct rpc *sub, const char *n
                 if ((k = poll(pfd, 2, 100)) < 0 && errno != EINTR)
                         return fail(cause, "poll: %s", strerror(errno));
                 if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+                        size_t was = running;
+
                         if (rep_drain_events(st, sub, name, &running, cause) != 0)
                                 return -1;
-                        if (running == st->n)
+                        if (was < st->n && running == st->n)
                                 *all_ms = (now_mono() - t0) * 1e3;
                 }
                 if (!answered && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -270,14 +273,11 @@ rep_reap(pid_t *pids, size_t n, char **cause)
 {
         double deadline = now_mono() + REP_REAP;
         size_t i, left = 0;
-        pid_t r;
 
         for (i = 0; i < n; i++)
                 kill(pids[i], SIGKILL);
         for (i = 0; i < n; i++) {
-                while ((r = waitpid(pids[i], NULL, WNOHANG)) == 0 && now_mono() < deadline)
-                        usleep(1000);
-                if (r == 0)
+                if (!proc_wait(pids[i], fmax(0, deadline - now_mono()), NULL))
                         left++;
         }
         if (left > 0)

@@ -83,17 +83,13 @@ stat_uint(const json_t *stats, const char *key, const char *sub)
 static void
 format_bytes(uint64_t v, char *buf, size_t len)
 {
-        size_t n;
+        char unit;
+        double d = ctl_size_scaled(v, &unit);
 
-        ctl_format_size(v, buf, len);
-        n = strlen(buf);
-        if (v < 1024)
-                snprintf(buf + n, len - n, " bytes");
-        else if (n + 3 < len) {
-                memmove(buf + n, buf + n - 1, 2); /* "3.0M" -> "3.0 M" */
-                buf[n - 1] = ' ';
-                snprintf(buf + n + 1, len - n - 1, "iB");
-        }
+        if (unit == '\0')
+                snprintf(buf, len, "%llu bytes", (unsigned long long)v);
+        else
+                snprintf(buf, len, "%.1f %ciB", d, unit);
 }
 
 /* "used (limit N)", or "used" when the limit is 0 (none). */
@@ -108,44 +104,23 @@ print_usage_line(const char *label, const json_t *stats, const char *key, const 
         putchar('\n');
 }
 
+/* The summary of daemon.stats (a JSON object) and daemon.hello. */
 static int
-stats_run(struct ctl *ctl, int argc, char **argv)
+stats_print(struct ctl *ctl, const struct corral_hello *h, json_t *stats)
 {
-        struct corral_hello h;
-        struct corral_result res;
-        struct corral_error err;
-        json_t *stats;
         char up[32], rss[32], qbytes[32];
-        int rc;
 
-        if (!no_args(ctl, argc, argv, &rc) || (rc = ctl_connect(ctl)) != CTL_EXIT_OK)
-                return rc;
-        if (corral_hello(ctl->conn, &h, &err) == -1)
-                return ctl_fail(ctl, &err);
-        if (corral_call(ctl->conn, "daemon.stats", NULL, 0, &res, &err) == -1) {
-                corral_hello_clear(&h);
-                return ctl_fail(ctl, &err);
-        }
-        stats = ctl_json_from_msgpack(&res.obj);
-        corral_result_free(&res);
-        if (!json_is_object(stats)) {
-                corral_hello_clear(&h);
-                json_decref(stats);
-                ctl_warn("io: daemon.stats did not answer with a map");
-                return CTL_EXIT_IO;
-        }
         if (ctl->json) {
                 json_object_set_new(stats, "socket", json_string(ctl_socket_path(ctl)));
-                json_object_set_new(stats, "version", json_string(h.version));
-                json_object_set_new(stats, "protocol", json_integer(h.protocol));
-                json_object_set_new(stats, "pid", json_integer(h.pid));
-                corral_hello_clear(&h);
-                return ctl_json_print(stats);
+                json_object_set_new(stats, "version", json_string(h->version));
+                json_object_set_new(stats, "protocol", json_integer(h->protocol));
+                json_object_set_new(stats, "pid", json_integer(h->pid));
+                return ctl_json_print(json_incref(stats));
         }
         ctl_format_duration(json_number_value(json_object_get(stats, "uptime")), up, sizeof up);
         format_bytes(stat_uint(stats, "rss", NULL), rss, sizeof rss);
         format_bytes(stat_uint(stats, "queues", "bytes"), qbytes, sizeof qbytes);
-        printf("corrald %s, pid %ld, up %s, on %s\n", h.version, (long)h.pid, up,
+        printf("corrald %s, pid %ld, up %s, on %s\n", h->version, (long)h->pid, up,
                ctl_socket_path(ctl));
         print_usage_line("processes", stats, "processes", " running");
         print_usage_line("history", stats, "history", " ended records kept");
@@ -155,9 +130,38 @@ stats_run(struct ctl *ctl, int argc, char **argv)
         print_usage_line("connections", stats, "connections", "");
         print_usage_line("descriptors", stats, "descriptors", "");
         printf("%-12s %s resident\n", "memory", rss);
-        corral_hello_clear(&h);
-        json_decref(stats);
         return fflush(stdout) == 0 ? CTL_EXIT_OK : CTL_EXIT_IO;
+}
+
+static int
+stats_run(struct ctl *ctl, int argc, char **argv)
+{
+        struct corral_hello h;
+        struct corral_result res;
+        struct corral_error err;
+        json_t *stats;
+        int rc;
+
+        if (!no_args(ctl, argc, argv, &rc) || (rc = ctl_connect(ctl)) != CTL_EXIT_OK)
+                return rc;
+        if (corral_hello(ctl->conn, &h, &err) == -1)
+                return ctl_fail(ctl, &err);
+        if (corral_call(ctl->conn, PROTO_M_DAEMON_STATS, NULL, 0, &res, &err) == -1) {
+                rc = ctl_fail(ctl, &err);
+                goto out;
+        }
+        stats = ctl_json_from_msgpack(&res.obj);
+        corral_result_free(&res);
+        if (json_is_object(stats))
+                rc = stats_print(ctl, &h, stats);
+        else {
+                ctl_warn("io: daemon.stats did not answer with a map");
+                rc = CTL_EXIT_IO;
+        }
+        json_decref(stats);
+out:
+        corral_hello_clear(&h);
+        return rc;
 }
 
 const struct ctl_cmd ctl_cmd_stats = {

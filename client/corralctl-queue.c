@@ -24,23 +24,36 @@ enum {
 /* The width of the keys of `queue info`. */
 #define QUEUE_KEY_WIDTH 20
 
-/* 1536 as 1.5K, 3 MiB as 3.0M: for tables. */
-void
-ctl_format_size(uint64_t v, char *buf, size_t len)
+/*
+ * v in the largest power of 1024 under it: 1536 as 1.5 with *unit 'K';
+ * *unit is 0 below 1024.
+ */
+double
+ctl_size_scaled(uint64_t v, char *unit)
 {
         static const char units[] = "KMGTPE";
         double d = (double)v;
         int u = -1;
 
-        if (v < 1024) {
-                snprintf(buf, len, "%llu", (unsigned long long)v);
-                return;
-        }
         while (d >= 1024 && u < 5) {
                 d /= 1024;
                 u++;
         }
-        snprintf(buf, len, "%.1f%c", d, units[u]);
+        *unit = u >= 0 ? units[u] : '\0';
+        return d;
+}
+
+/* 1536 as 1.5K, 3 MiB as 3.0M: for tables. */
+void
+ctl_format_size(uint64_t v, char *buf, size_t len)
+{
+        char unit;
+        double d = ctl_size_scaled(v, &unit);
+
+        if (unit == '\0')
+                snprintf(buf, len, "%llu", (unsigned long long)v);
+        else
+                snprintf(buf, len, "%.1f%c", d, unit);
 }
 
 /* A queue record as JSON, with the daemon's names; NULL if out of memory. */

@@ -12,6 +12,7 @@
 
 #include "access.h"
 #include "cgroup.h"
+#include "config-apply.h"
 #include "conn.h"
 #include "corrald.h"
 #include "events.h"
@@ -139,6 +140,32 @@ corrald_init(struct corrald *d)
         d->queues = queue_table_new(d);
         d->state = state_new(d);
         d->events = events_new(d);
+}
+
+void
+corrald_restore(struct corrald *d)
+{
+        char *cause = NULL;
+
+        if ((d->notify = notify_new(d, &cause)) == NULL) {
+                log_warn("%s: ready=notify is unavailable", cause);
+                free(cause);
+                cause = NULL;
+        }
+        if (queue_table_restore(d->queues, &cause) != 0) {
+                log_error("%s", cause);
+                free(cause);
+        }
+}
+
+int
+corrald_apply(struct corrald *d, struct config *cfg, char **cause)
+{
+        state_load(d->state);
+        if (config_apply_startup(d, cfg, cause) != 0)
+                return -1;
+        state_restore(d->state);
+        return 0;
 }
 
 void

@@ -20,12 +20,9 @@
 #include "config.h"
 #include "corrald.h"
 #include "log.h"
-#include "notify.h"
 #include "output.h"
 #include "process.h"
-#include "queue.h"
 #include "server.h"
-#include "state.h"
 #include "systemd.h"
 #include "xmalloc.h"
 
@@ -369,17 +366,7 @@ main(int argc, char **argv)
         /* Orphaned grandchildren come to us, so we reap them: no zombies. */
         if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
                 log_warn("cannot become a subreaper: %s", strerror(errno));
-        if ((d.notify = notify_new(&d, &cause)) == NULL) {
-                log_warn("%s: ready=notify is unavailable", cause);
-                free(cause);
-                cause = NULL;
-        }
-        /* Queues are whole before the first client can ask for them. */
-        if (queue_table_restore(d.queues, &cause) != 0) {
-                log_error("%s", cause);
-                free(cause);
-                cause = NULL;
-        }
+        corrald_restore(&d);
         if ((d.server = server_new(&d, d.config.socket_path, &cause)) == NULL) {
                 log_error("%s", cause);
                 free(cause);
@@ -387,8 +374,7 @@ main(int argc, char **argv)
                 corrald_free(&d);
                 return 1;
         }
-        state_load(d.state);
-        if (config_apply_startup(&d, cfg, &cause) != 0) {
+        if (corrald_apply(&d, cfg, &cause) != 0) {
                 log_error("%s", cause);
                 free(cause);
                 config_free(cfg);
@@ -396,7 +382,6 @@ main(int argc, char **argv)
                 d.exit_code = 1;
         } else {
                 config_free(cfg);
-                state_restore(d.state);
                 log_info("corrald %s ready (pid %ld)", CORRAL_VERSION, (long)getpid());
                 systemd_ready(d.systemd);
         }

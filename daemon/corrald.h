@@ -104,6 +104,19 @@ void corrald_config_default(struct corrald_config *);
  * are main()'s to add; each may stay NULL. Exits on out of memory.
  */
 void corrald_init(struct corrald *);
+/*
+ * Before the socket listens: readiness notifications (d->notify) and the
+ * durable queues, whole before a client can ask for them. Failures are
+ * logged; corrald serves on without them.
+ */
+void corrald_restore(struct corrald *);
+struct config;
+/*
+ * Once the socket listens (what it starts may connect): the saved runtime
+ * state, the configuration's pools and queues, then the saved changes to
+ * them. -1 with *cause if the configuration could not be applied.
+ */
+int corrald_apply(struct corrald *, struct config *, char **cause);
 /* Free everything in d, whoever made it (NULL members are skipped). */
 void corrald_free(struct corrald *);
 /* Begin a graceful stop (signal or daemon.shutdown); a second call hurries it. */

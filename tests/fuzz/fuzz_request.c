@@ -80,10 +80,7 @@
 #include "corrald.h"
 #include "log.h"
 #include "mock_spawn.h"
-#include "notify.h"
 #include "process.h"
-#include "queue.h"
-#include "state.h"
 #include "systemd.h"
 #include "xmalloc.h"
 
@@ -340,19 +337,10 @@ fuzz_daemon_new(void)
         d->fd_dir = opendir("/proc/self/fd");
         if (config_apply_access(d, cfg, &cause) != 0)
                 abort();
-        if ((d->notify = notify_new(d, &cause)) == NULL) {
-                free(cause);
-                cause = NULL;
-        }
-        if (queue_table_restore(d->queues, &cause) != 0) {
-                free(cause); /* logged; corrald serves on, as here */
-                cause = NULL;
-        }
-        state_load(d->state);
-        if (config_apply_startup(d, cfg, &cause) != 0)
+        corrald_restore(d);
+        if (corrald_apply(d, cfg, &cause) != 0)
                 abort();
         config_free(cfg);
-        state_restore(d->state);
         return d;
 }
 

@@ -114,9 +114,9 @@ mock_close(int *fd)
         *fd = -1;
 }
 
-/* It ends: its pipes close (the daemon sees the end of its output), then the reaper comes. */
+/* Its pipes closed and its pending output dropped. */
 static void
-mock_end(struct mock_child *c, int wstatus)
+mock_release(struct mock_child *c)
 {
         mock_close(&c->in);
         mock_close(&c->out);
@@ -124,6 +124,13 @@ mock_end(struct mock_child *c, int wstatus)
         free(c->buf);
         c->buf = NULL;
         c->len = c->off = 0;
+}
+
+/* It ends: its pipes close (the daemon sees the end of its output), then the reaper comes. */
+static void
+mock_end(struct mock_child *c, int wstatus)
+{
+        mock_release(c);
         c->ended = true;
         c->wstatus = wstatus;
         mock_zombies++;
@@ -446,13 +453,8 @@ mock_spawn_reset(void)
         size_t i;
 
         for (i = 0; i < mock_count; i++) {
-                struct mock_child *c = &mock_children[i];
-
-                mock_close(&c->in);
-                mock_close(&c->out);
-                mock_close(&c->other);
-                free(c->buf);
-                free(c->status);
+                mock_release(&mock_children[i]);
+                free(mock_children[i].status);
         }
         free(mock_children);
         mock_children = NULL;

@@ -311,6 +311,12 @@ int rpc_check(const struct proto_msg *, const char *what, char **cause);
 /* map[key] or NULL. */
 const msgpack_object *rpc_get(const msgpack_object *map, const char *key);
 uint64_t rpc_get_uint(const msgpack_object *map, const char *key);
+/* o is the string s. */
+bool rpc_str_is(const msgpack_object *o, const char *s);
+/* The map of a process.state event notification, or NULL if msg is not one. */
+const msgpack_object *rpc_state_event(const struct proto_msg *msg);
+/* events.subscribe params: process.state events, of pool only if not NULL. */
+void rpc_params_subscribe(msgpack_packer *, const void *pool);
 /* Patch the msgid of a packed request or response in place. */
 void rpc_patch_id(void *msg, uint32_t id);
 /* Pack [0, RPC_ID_BASE, method, params] into a malloc'd buffer. */

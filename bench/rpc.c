@@ -280,6 +280,41 @@ rpc_get_uint(const msgpack_object *map, const char *key)
         return o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? o->via.u64 : 0;
 }
 
+bool
+rpc_str_is(const msgpack_object *o, const char *s)
+{
+        size_t len = strlen(s);
+
+        return o != NULL && o->type == MSGPACK_OBJECT_STR && o->via.str.size == len &&
+               memcmp(o->via.str.ptr, s, len) == 0;
+}
+
+const msgpack_object *
+rpc_state_event(const struct proto_msg *msg)
+{
+        const msgpack_object *ev;
+
+        if (msg->type != PROTO_NOTIFICATION || strcmp(msg->method, "event") != 0 ||
+            msg->params.type != MSGPACK_OBJECT_ARRAY || msg->params.via.array.size < 1)
+                return NULL;
+        ev = &msg->params.via.array.ptr[0];
+        return rpc_str_is(rpc_get(ev, "type"), "process.state") ? ev : NULL;
+}
+
+void
+rpc_params_subscribe(msgpack_packer *pk, const void *pool)
+{
+        msgpack_pack_map(pk, pool != NULL ? 2 : 1);
+        proto_pack_str(pk, "types");
+        msgpack_pack_array(pk, 1);
+        proto_pack_str(pk, "process.state");
+        if (pool != NULL) {
+                proto_pack_str(pk, "pools");
+                msgpack_pack_array(pk, 1);
+                proto_pack_str(pk, pool);
+        }
+}
+
 void
 rpc_patch_id(void *msg, uint32_t id)
 {

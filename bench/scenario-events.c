@@ -63,32 +63,15 @@ now_real(void)
 static int
 ev_note(struct ev_state *st, const struct proto_msg *msg, double received, bool *exited)
 {
-        const msgpack_object *ev, *type, *to, *ts;
+        const msgpack_object *ev = rpc_state_event(msg), *ts;
 
-        if (msg->type != PROTO_NOTIFICATION || strcmp(msg->method, "event") != 0 ||
-            msg->params.type != MSGPACK_OBJECT_ARRAY || msg->params.via.array.size < 1)
+        if (ev == NULL)
                 return 0;
-        ev = &msg->params.via.array.ptr[0];
-        type = rpc_get(ev, "type");
-        to = rpc_get(ev, "to");
         ts = rpc_get(ev, "ts");
-        if (type == NULL || type->type != MSGPACK_OBJECT_STR || type->via.str.size != 13 ||
-            memcmp(type->via.str.ptr, "process.state", 13) != 0)
-                return 0;
-        *exited = to != NULL && to->type == MSGPACK_OBJECT_STR && to->via.str.size == 6 &&
-                  memcmp(to->via.str.ptr, "exited", 6) == 0;
+        *exited = rpc_str_is(rpc_get(ev, "to"), "exited");
         if (ts != NULL && ts->type == MSGPACK_OBJECT_FLOAT64 && st->nlat < 2 * st->n + 64)
                 st->lat[st->nlat++] = (received - ts->via.f64) * 1e6;
         return 1;
-}
-
-static void
-ev_params_subscribe(msgpack_packer *pk, const void *arg)
-{
-        msgpack_pack_map(pk, 1);
-        proto_pack_str(pk, "types");
-        msgpack_pack_array(pk, 1);
-        proto_pack_str(pk, "process.state");
 }
 
 /* Read a subscriber's events: counts, exited, latencies. -1 on error. */
@@ -319,7 +302,7 @@ ev_setup(struct bench *b, void **statep, char **cause)
         st->n = bench_size(b, 5000, 500);
         st->lat = xcalloc(2 * st->n + 64, sizeof *st->lat);
         if ((st->sub = rpc_connect(b->sock, cause)) == NULL ||
-            rpc_call(st->sub, PROTO_M_EVENTS_SUBSCRIBE, ev_params_subscribe, NULL, &msg, cause) !=
+            rpc_call(st->sub, PROTO_M_EVENTS_SUBSCRIBE, rpc_params_subscribe, NULL, &msg, cause) !=
                 0)
                 return -1;
         proto_msg_clear(&msg);

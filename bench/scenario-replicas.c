@@ -62,7 +62,7 @@ rep_params_create(msgpack_packer *pk, const void *arg)
         proto_pack_str(pk, "replicas");
         msgpack_pack_map(pk, 2);
         proto_pack_str(pk, "argv");
-        msgpack_pack_array(pk, 2);
+        msgpack_pack_array(pk, sizeof rep_sleep_argv / sizeof rep_sleep_argv[0] - 1);
         for (i = 0; rep_sleep_argv[i] != NULL; i++)
                 proto_pack_str(pk, rep_sleep_argv[i]);
         proto_pack_kv_uint(pk, "count", a->count);
@@ -75,45 +75,17 @@ rep_params_name(msgpack_packer *pk, const void *arg)
         proto_pack_kv_str(pk, "name", arg);
 }
 
-static void
-rep_params_subscribe(msgpack_packer *pk, const void *arg)
-{
-        msgpack_pack_map(pk, 2);
-        proto_pack_str(pk, "types");
-        msgpack_pack_array(pk, 1);
-        proto_pack_str(pk, "process.state");
-        proto_pack_str(pk, "pools");
-        msgpack_pack_array(pk, 1);
-        proto_pack_str(pk, arg);
-}
-
-static bool
-rep_str_is(const msgpack_object *o, const char *s)
-{
-        size_t len = strlen(s);
-
-        return o != NULL && o->type == MSGPACK_OBJECT_STR && o->via.str.size == len &&
-               memcmp(o->via.str.ptr, s, len) == 0;
-}
-
 /* A process.state event of pool going to "running": its id into *id; else false. */
 static bool
 rep_running_event(const struct proto_msg *msg, const char *pool, uint64_t *id)
 {
-        const msgpack_object *ev, *o;
+        const msgpack_object *ev = rpc_state_event(msg);
 
-        if (msg->type != PROTO_NOTIFICATION || strcmp(msg->method, "event") != 0 ||
-            msg->params.type != MSGPACK_OBJECT_ARRAY || msg->params.via.array.size < 1)
+        if (ev == NULL || !rpc_str_is(rpc_get(ev, "pool"), pool) ||
+            !rpc_str_is(rpc_get(ev, "to"), "running"))
                 return false;
-        ev = &msg->params.via.array.ptr[0];
-        if (!rep_str_is(rpc_get(ev, "type"), "process.state") ||
-            !rep_str_is(rpc_get(ev, "pool"), pool) || !rep_str_is(rpc_get(ev, "to"), "running"))
-                return false;
-        o = rpc_get(ev, "id");
-        if (o == NULL || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-                return false;
-        *id = o->via.u64;
-        return true;
+        *id = rpc_get_uint(ev, "id");
+        return *id != 0;
 }
 
 /* Count a running replica once, however often it runs (a restart says "running" again). */
@@ -243,7 +215,7 @@ rep_run(struct bench *b, void *state, double *out, char **cause)
         /* A fresh subscriber per pool: no event of an earlier one is left to read. */
         if ((sub = rpc_connect(b->sock, cause)) == NULL)
                 return -1;
-        if (rpc_call(sub, PROTO_M_EVENTS_SUBSCRIBE, rep_params_subscribe, name, &msg, cause) != 0) {
+        if (rpc_call(sub, PROTO_M_EVENTS_SUBSCRIBE, rpc_params_subscribe, name, &msg, cause) != 0) {
                 rpc_free(sub);
                 return -1;
         }

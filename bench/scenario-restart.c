@@ -140,28 +140,13 @@ rs_params_spawn(msgpack_packer *pk, const void *arg)
         proto_pack_kv_uint(pk, "start_limit_burst", 0); /* no start limit */
 }
 
-static void
-rs_params_subscribe(msgpack_packer *pk, const void *arg)
-{
-        msgpack_pack_map(pk, 1);
-        proto_pack_str(pk, "types");
-        msgpack_pack_array(pk, 1);
-        proto_pack_str(pk, "process.state");
-}
-
 /* The pid of a process.state event to "running" of process id, or 0. */
 static pid_t
 rs_running_event(const struct proto_msg *msg, uint64_t id)
 {
-        const msgpack_object *ev, *to;
+        const msgpack_object *ev = rpc_state_event(msg);
 
-        if (msg->type != PROTO_NOTIFICATION || strcmp(msg->method, "event") != 0 ||
-            msg->params.type != MSGPACK_OBJECT_ARRAY || msg->params.via.array.size < 1)
-                return 0;
-        ev = &msg->params.via.array.ptr[0];
-        to = rpc_get(ev, "to");
-        if (rpc_get_uint(ev, "id") != id || to == NULL || to->type != MSGPACK_OBJECT_STR ||
-            to->via.str.size != 7 || memcmp(to->via.str.ptr, "running", 7) != 0)
+        if (ev == NULL || rpc_get_uint(ev, "id") != id || !rpc_str_is(rpc_get(ev, "to"), "running"))
                 return 0;
         return (pid_t)rpc_get_uint(ev, "pid");
 }
@@ -232,7 +217,7 @@ rs_corral_start(struct bench *b, struct rs_state *st, char **cause)
         struct proto_msg msg;
 
         if ((st->sub = rpc_connect(b->sock, cause)) == NULL ||
-            rpc_call(st->sub, PROTO_M_EVENTS_SUBSCRIBE, rs_params_subscribe, NULL, &msg, cause) !=
+            rpc_call(st->sub, PROTO_M_EVENTS_SUBSCRIBE, rpc_params_subscribe, NULL, &msg, cause) !=
                 0)
                 return -1;
         proto_msg_clear(&msg);

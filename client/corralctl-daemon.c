@@ -79,19 +79,6 @@ stat_uint(const json_t *stats, const char *key, const char *sub)
         return json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
 }
 
-/* 5 as "5 bytes", 3 MiB as "3.0 MiB". */
-static void
-format_bytes(uint64_t v, char *buf, size_t len)
-{
-        char unit;
-        double d = ctl_size_scaled(v, &unit);
-
-        if (unit == '\0')
-                snprintf(buf, len, "%llu bytes", (unsigned long long)v);
-        else
-                snprintf(buf, len, "%.1f %ciB", d, unit);
-}
-
 /* "used (limit N)", or "used" when the limit is 0 (none). */
 static void
 print_usage_line(const char *label, const json_t *stats, const char *key, const char *what)
@@ -118,8 +105,8 @@ stats_print(struct ctl *ctl, const struct corral_hello *h, json_t *stats)
                 return ctl_json_print(json_incref(stats));
         }
         ctl_format_duration(json_number_value(json_object_get(stats, "uptime")), up, sizeof up);
-        format_bytes(stat_uint(stats, "rss", NULL), rss, sizeof rss);
-        format_bytes(stat_uint(stats, "queues", "bytes"), qbytes, sizeof qbytes);
+        ctl_format_size(stat_uint(stats, "rss", NULL), true, rss, sizeof rss);
+        ctl_format_size(stat_uint(stats, "queues", "bytes"), true, qbytes, sizeof qbytes);
         printf("corrald %s, pid %ld, up %s, on %s\n", h->version, (long)h->pid, up,
                ctl_socket_path(ctl));
         print_usage_line("processes", stats, "processes", " running");

@@ -25,11 +25,12 @@ enum {
 #define QUEUE_KEY_WIDTH 20
 
 /*
- * v in the largest power of 1024 under it: 1536 as 1.5 with *unit 'K';
- * *unit is 0 below 1024.
+ * 1536 as 1.5K and 3 MiB as 3.0M (for tables), or spelled out: "1.5 KiB",
+ * "3.0 MiB", "5 bytes". Rounded, unlike the exact sizes of settings
+ * (corralctl-output.c).
  */
-double
-ctl_size_scaled(uint64_t v, char *unit)
+void
+ctl_format_size(uint64_t v, bool spelled, char *buf, size_t len)
 {
         static const char units[] = "KMGTPE";
         double d = (double)v;
@@ -39,21 +40,10 @@ ctl_size_scaled(uint64_t v, char *unit)
                 d /= 1024;
                 u++;
         }
-        *unit = u >= 0 ? units[u] : '\0';
-        return d;
-}
-
-/* 1536 as 1.5K, 3 MiB as 3.0M: for tables. */
-void
-ctl_format_size(uint64_t v, char *buf, size_t len)
-{
-        char unit;
-        double d = ctl_size_scaled(v, &unit);
-
-        if (unit == '\0')
-                snprintf(buf, len, "%llu", (unsigned long long)v);
+        if (u < 0)
+                snprintf(buf, len, "%llu%s", (unsigned long long)v, spelled ? " bytes" : "");
         else
-                snprintf(buf, len, "%.1f%c", d, unit);
+                snprintf(buf, len, spelled ? "%.1f %ciB" : "%.1f%c", d, units[u]);
 }
 
 /* A queue record as JSON, with the daemon's names; NULL if out of memory. */
@@ -322,7 +312,7 @@ list_fill(struct list_row *r, const struct corral_queue_info *q)
         snprintf(r->cell[QCOL_READY], n, "%llu", (unsigned long long)q->ready);
         snprintf(r->cell[QCOL_RESERVED], n, "%llu", (unsigned long long)q->reserved);
         snprintf(r->cell[QCOL_DELAYED], n, "%llu", (unsigned long long)q->delayed);
-        ctl_format_size(q->bytes, r->cell[QCOL_BYTES], n);
+        ctl_format_size(q->bytes, false, r->cell[QCOL_BYTES], n);
         if (q->maxsize > 0)
                 snprintf(r->cell[QCOL_MAXSIZE], n, "%llu", (unsigned long long)q->maxsize);
         else

@@ -257,9 +257,8 @@ json_t *ctl_json_record(const struct corral_process *);
 json_t *ctl_json_pool(const struct corral_pool *);
 int ctl_json_print(json_t *);
 
-/* corralctl-queue.c: 1536 as 1.5K, 3 MiB as 3.0M; the scale and its unit letter (0: none). */
-void ctl_format_size(uint64_t v, char *buf, size_t len);
-double ctl_size_scaled(uint64_t v, char *unit);
+/* corralctl-queue.c: 1536 as 1.5K, or spelled out as "1.5 KiB" ("5 bytes"). */
+void ctl_format_size(uint64_t v, bool spelled, char *buf, size_t len);
 
 /* corralctl-ps.c */
 void ctl_format_duration(double seconds, char *buf, size_t len);
